@@ -1,0 +1,116 @@
+"""`flask --app wsgi ...` commands: db, invite, richmenu, worker."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from bot import migrate
+from bot.db import db
+from bot.models import InviteCode, utcnow
+from bot.services import areas, invites, standard
+
+db_cli = AppGroup("db", help="Database schema.")
+invite_cli = AppGroup("invite", help="Invite codes for officers and province staff.")
+richmenu_cli = AppGroup("richmenu", help="Rich menus on LINE.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Bring the database to the latest schema and seed the default standard."""
+    assert db.engine is not None
+    migrate.upgrade(db.engine, revision)
+    with db.transaction() as session:
+        seeded = standard.seed_default(session)
+    click.echo("database is up to date" + (f"; seeded standard {seeded.code}" if seeded else ""))
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    assert db.engine is not None
+    migrate.downgrade(db.engine, revision)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    assert db.engine is not None
+    migrate.current(db.engine)
+
+
+@invite_cli.command("create")
+@click.option("--role", type=click.Choice(sorted(invites.INVITE_ROLES)), required=True)
+@click.option(
+    "--area", "area_code", required=True, help="District code (officer) or province code."
+)
+@click.option("--note", default=None, help="Whom it is for, for `invite list`.")
+def invite_create(role: str, area_code: str, note: str | None) -> None:
+    """Create a single-use code valid 7 days; the code is the last line printed."""
+    try:
+        with db.transaction() as session:
+            code = invites.create(session, role, area_code.strip(), note)
+    except invites.InviteError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{role} invite for {areas.label(area_code)} ({area_code}), valid 7 days:")
+    click.echo(code)
+
+
+@invite_cli.command("list")
+def invite_list() -> None:
+    now = utcnow()
+    with db.transaction() as session:
+        rows = session.scalars(select(InviteCode).order_by(InviteCode.id)).all()
+        for invite in rows:
+            click.echo(
+                f"{invite.id}\t{invite.role}\t{invite.area_code}\t{invites.status(invite, now)}"
+                f"\texpires {invite.expires_at:%Y-%m-%d %H:%M} UTC\t{invite.note or ''}"
+            )
+    if not rows:
+        click.echo("no invite codes")
+
+
+@invite_cli.command("revoke")
+@click.argument("invite_id", type=int)
+def invite_revoke(invite_id: int) -> None:
+    try:
+        with db.transaction() as session:
+            invite = invites.revoke(session, invite_id)
+            click.echo(f"invite {invite.id}: {invites.status(invite, utcnow())}")
+    except invites.InviteError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@richmenu_cli.command("sync")
+def richmenu_sync() -> None:
+    """Draw, upload and link each role's rich menu."""
+    from bot import richmenu
+
+    runtime = current_app.extensions["runtime"]
+    with db.transaction() as session:
+        for line in richmenu.sync(session, runtime.gateway):
+            click.echo(line)
+
+
+@click.command("worker")
+@click.option("--scheduler/--no-scheduler", default=False, help="Also run the scheduler here.")
+def worker(scheduler: bool) -> None:
+    """Handle stored webhook events in this process (for deployments with separate workers)."""
+    runtime = current_app.extensions["runtime"]
+    runtime.start(workers=True, scheduler=scheduler)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo(f"handling events with {runtime.workers.count} threads; Ctrl-C stops")
+    stop.wait()
+    runtime.stop()
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_cli, invite_cli, richmenu_cli, worker):
+        app.cli.add_command(command)

@@ -1,0 +1,119 @@
+"""Configuration, read only from the environment (a local `.env` may fill it in)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and never its value."""
+
+
+def _url(env: Mapping[str, Any], name: str, default: str | None, *, https_only: bool) -> str | None:
+    value = env.get(name) or default
+    if value is None:
+        return None
+    parsed = urlparse(str(value))
+    local = parsed.hostname in {"localhost", "127.0.0.1", "::1"}
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL such as https://example.org")
+    if https_only and parsed.scheme != "https" and not local:
+        raise ConfigError(f"{name} must use https:// (LINE only reaches HTTPS addresses)")
+    return str(value).rstrip("/")
+
+
+def _int(env: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _bool(env: Mapping[str, Any], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false")
+
+
+def _required(env: Mapping[str, Any], name: str) -> str:
+    value = env.get(name)
+    if not value or not str(value).strip():
+        raise ConfigError(f"{name} is not set (see README: connecting a LINE channel)")
+    return str(value).strip()
+
+
+def _secret_key(env: Mapping[str, Any], instance_path: Path) -> str:
+    """Use SECRET_KEY when given; otherwise keep one random key per instance folder."""
+    if env.get("SECRET_KEY"):
+        return str(env["SECRET_KEY"])
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
+    """Turn environment variables into Flask config keys, failing on the first bad one."""
+    timezone = str(env.get("APP_TIMEZONE") or "Asia/Bangkok")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("APP_TIMEZONE must be an IANA time zone such as Asia/Bangkok") from None
+
+    database_url = str(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'mchch.db'}")
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
+
+    return {
+        "LINE_CHANNEL_SECRET": _required(env, "LINE_CHANNEL_SECRET"),
+        "LINE_CHANNEL_ACCESS_TOKEN": _required(env, "LINE_CHANNEL_ACCESS_TOKEN"),
+        "LINE_API_BASE_URL": _url(env, "LINE_API_BASE_URL", "https://api.line.me", https_only=True),
+        "LINE_DATA_API_BASE_URL": _url(
+            env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me", https_only=True
+        ),
+        "LINE_REQUEST_TIMEOUT": _int(env, "LINE_REQUEST_TIMEOUT", 10, 1, 120),
+        "PUBLIC_BASE_URL": _url(env, "PUBLIC_BASE_URL", None, https_only=True),
+        "APP_TIMEZONE": timezone,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": _secret_key(env, instance_path),
+        "INBOX_WORKERS": _int(env, "INBOX_WORKERS", 4, 0, 64),
+        "OUTBOX_SENDERS": _int(env, "OUTBOX_SENDERS", 2, 0, 16),
+        "RUN_SCHEDULER": _bool(env, "RUN_SCHEDULER", False),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "LOG_LEVEL": str(env.get("LOG_LEVEL") or "INFO").upper(),
+    }
+
+
+def environment() -> dict[str, str]:
+    """The process environment, with a local `.env` file filling gaps (never overriding)."""
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    values.update(os.environ)
+    return values

@@ -1,0 +1,88 @@
+"""What a handler gets: the event, the user, a database session, and a place to put replies."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.line_gateway import LineError, LineGateway
+from bot.models import ConversationState, InboxEvent, OutboxMessage, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    session: Session
+    gateway: LineGateway
+    inbox: InboxEvent
+    event: Any  # the line-bot-sdk webhook event model
+    user: User | None
+    now: datetime
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[OutboxMessage] = field(default_factory=list)
+
+    # The input -------------------------------------------------------------------------
+    @property
+    def line_user_id(self) -> str | None:
+        return getattr(self.event.source, "user_id", None)
+
+    @property
+    def text(self) -> str | None:
+        message = getattr(self.event, "message", None)
+        return getattr(message, "text", None) if message is not None else None
+
+    @property
+    def postback(self) -> dict[str, str]:
+        """Postback data as a dict. It says what was tapped, never who may do it."""
+        postback = getattr(self.event, "postback", None)
+        if postback is None:
+            return {}
+        return dict(parse_qsl(postback.data or "", keep_blank_values=True))
+
+    @property
+    def postback_params(self) -> dict[str, str]:
+        postback = getattr(self.event, "postback", None)
+        return dict(postback.params or {}) if postback is not None else {}
+
+    @property
+    def conversation(self) -> ConversationState | None:
+        return self.session.get(ConversationState, self.user.id) if self.user else None
+
+    # The output ------------------------------------------------------------------------
+    def reply(self, *messages: dict[str, Any]) -> None:
+        """Queue messages for this event's reply (sent after the transaction commits)."""
+        self.replies.extend(messages)
+
+    def push(self, user: User, messages: list[dict[str, Any]]) -> None:
+        """Push to another user (counts against the monthly quota: use sparingly)."""
+        if user.following:
+            self.sent.append(outbox.enqueue_push(self.session, user.line_user_id, messages))
+
+    def show_loading(self, seconds: int = 5) -> None:
+        """The typing dots, for steps that take more than a moment. Best effort."""
+        if self.line_user_id:
+            try:
+                self.gateway.show_loading(self.line_user_id, seconds)
+            except LineError as exc:
+                log.info("loading animation not shown: %s", exc)
+
+    def flush_replies(self) -> None:
+        """Turn queued replies into outbox rows, at most five messages per request."""
+        token = getattr(self.event, "reply_token", None)
+        target = self.line_user_id or self.inbox.source_key
+        for start in range(0, len(self.replies), 5):
+            chunk = self.replies[start : start + 5]
+            # A reply token is single-use: only the first chunk may use it.
+            self.sent.append(
+                outbox.enqueue_reply(
+                    self.session, token if start == 0 else None, target, chunk, self.inbox.id
+                )
+            )
+        self.replies = []

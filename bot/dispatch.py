@@ -1,0 +1,67 @@
+"""Routes one stored event to its handler: the kitchensink's `/callback` dispatch, moved behind
+the inbox so that it runs in a worker, after LINE already has its 200."""
+
+from __future__ import annotations
+
+import logging
+
+from linebot.v3.webhooks import Event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import render
+from bot.context import Context
+from bot.line_gateway import LineGateway
+from bot.models import InboxEvent, OutboxMessage, User, utcnow
+from bot.registry import Registry
+
+log = logging.getLogger(__name__)
+
+ONE_TO_ONE_ONLY = "ขออภัยค่ะ บอทนี้ใช้งานได้ในแชตส่วนตัวเท่านั้น กรุณาเพิ่มเพื่อนแล้วคุยกับบอทโดยตรงนะคะ"
+# Events LINE sends into groups that carry a reply token worth answering once.
+GROUP_REPLY_EVENTS = {"message", "join", "postback"}
+
+
+def user_for(session: Session, line_user_id: str) -> User:
+    user = session.scalar(select(User).where(User.line_user_id == line_user_id))
+    if user is None:
+        user = User(line_user_id=line_user_id)
+        session.add(user)
+        session.flush()
+    return user
+
+
+def handle_event(
+    session: Session, gateway: LineGateway, registry: Registry, row: InboxEvent
+) -> list[OutboxMessage] | None:
+    """Run the handler for a stored event. Returns the sends it queued, or None if the
+    event is of a kind the bot does not handle (recorded, then ignored)."""
+    try:
+        event = Event.from_dict(row.payload)
+    except (ValueError, TypeError, KeyError) as exc:
+        log.info("event %s of unknown shape %r ignored: %s", row.id, row.event_type, exc)
+        return None
+    source_type = getattr(event.source, "type", None) if event.source else None
+    user = None
+    if source_type == "user" and event.source.user_id:
+        user = user_for(session, event.source.user_id)
+        user.last_seen_at = utcnow()
+    ctx = Context(session, gateway, row, event, user, utcnow())
+
+    if source_type in {"group", "room"}:
+        if row.event_type in GROUP_REPLY_EVENTS and getattr(event, "reply_token", None):
+            ctx.reply(render.text(ONE_TO_ONE_ONLY))
+    elif user is None:
+        return None
+    elif row.event_type == "message":
+        message_type = getattr(event.message, "type", None)
+        handler = registry.messages.get(message_type) or registry.messages.get("*")
+        if handler is None:
+            return None
+        handler(ctx)
+    elif row.event_type in registry.events:
+        registry.events[row.event_type](ctx)
+    else:
+        return None
+    ctx.flush_replies()
+    return ctx.sent

@@ -1,0 +1,181 @@
+"""The one place that talks to LINE. Everything else hands it plain LINE JSON dicts.
+
+Every call goes through line-bot-sdk v3; failures come back as `LineError`, which says
+whether trying again may help (5xx, 429, time-outs) or not (any other 4xx).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import urllib3
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    RichMenuBulkLinkRequest,
+    RichMenuRequest,
+    ShowLoadingAnimationRequest,
+)
+
+from bot import message_limits
+from bot.ratelimit import TokenBucket, line_limits
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class LineError(Exception):
+    status: int | None  # None when LINE never answered (time-out, connection refused)
+    message: str
+    details: list[Any] = field(default_factory=list)
+    retry_after: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500
+
+    def __str__(self) -> str:
+        return f"LINE {self.status or 'no answer'}: {self.message} {self.details or ''}".strip()
+
+
+class LineGateway:
+    def __init__(
+        self,
+        access_token: str,
+        api_base_url: str,
+        data_api_base_url: str,
+        timeout: float = 10.0,
+        limits: dict[str, TokenBucket] | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self._limits = limits or line_limits()
+        self._api = MessagingApi(ApiClient(self._configuration(access_token, api_base_url)))
+        self._blob = MessagingApiBlob(
+            ApiClient(self._configuration(access_token, data_api_base_url))
+        )
+
+    @staticmethod
+    def _configuration(token: str, host: str) -> Configuration:
+        configuration = Configuration(host=host, access_token=token)
+        # Retries are ours to make (with retry keys and backoff), never urllib3's behind our back.
+        configuration.retries = urllib3.Retry(total=0, redirect=0)
+        return configuration
+
+    def _call(self, bucket: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self._limits[bucket].acquire()
+        try:
+            return fn(*args, _request_timeout=self.timeout, **kwargs)
+        except ApiException as exc:
+            raise _line_error(exc) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise LineError(None, type(exc).__name__) from None
+
+    # Messages --------------------------------------------------------------------------
+    def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None:
+        message_limits.check(messages)
+        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        self._call("message", self._api.reply_message_with_http_info, request)
+
+    def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> None:
+        message_limits.check(messages)
+        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+        self._call(
+            "message", self._api.push_message_with_http_info, request, x_line_retry_key=retry_key
+        )
+
+    def multicast(self, to: list[str], messages: list[dict[str, Any]], retry_key: str) -> None:
+        message_limits.check(messages)
+        if not 0 < len(to) <= message_limits.MAX_MULTICAST:
+            raise message_limits.MessageLimitError("multicast takes 1 to 500 recipients")
+        request = MulticastRequest.from_dict({"to": to, "messages": messages})
+        self._call(
+            "message", self._api.multicast_with_http_info, request, x_line_retry_key=retry_key
+        )
+
+    def show_loading(self, user_id: str, seconds: int = 5) -> None:
+        request = ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds)
+        self._call("loading", self._api.show_loading_animation_with_http_info, request)
+
+    # Users and content -----------------------------------------------------------------
+    def profile(self, user_id: str) -> dict[str, Any] | None:
+        """The user's LINE profile, or None when LINE does not know the user (404)."""
+        try:
+            response = self._call("profile", self._api.get_profile_with_http_info, user_id)
+        except LineError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return response.data.to_dict()
+
+    def content(self, message_id: str) -> urllib3.BaseHTTPResponse:
+        """A streaming response for content a user sent; the caller reads and closes it."""
+        response = self._call(
+            "content",
+            self._blob.get_message_content_with_http_info,
+            message_id,
+            _preload_content=False,
+        )
+        return response.raw_data  # type: ignore[return-value]
+
+    # Rich menus -----------------------------------------------------------------------
+    def create_rich_menu(self, menu: dict[str, Any], image_png: bytes) -> str:
+        request = RichMenuRequest.from_dict(menu)
+        created = self._call("richmenu", self._api.create_rich_menu_with_http_info, request)
+        menu_id = created.data.rich_menu_id
+        self._call(
+            "message",
+            self._blob.set_rich_menu_image_with_http_info,
+            menu_id,
+            body=bytes(image_png),
+            _headers={"Content-Type": "image/png"},
+        )
+        return menu_id
+
+    def delete_rich_menu(self, menu_id: str) -> None:
+        try:
+            self._call("richmenu", self._api.delete_rich_menu_with_http_info, menu_id)
+        except LineError as exc:
+            if exc.status != 404:  # already gone is what we wanted
+                raise
+
+    def set_default_rich_menu(self, menu_id: str) -> None:
+        self._call("message", self._api.set_default_rich_menu_with_http_info, menu_id)
+
+    def link_rich_menu(self, user_id: str, menu_id: str) -> None:
+        self._call("message", self._api.link_rich_menu_id_to_user_with_http_info, user_id, menu_id)
+
+    def link_rich_menu_bulk(self, user_ids: list[str], menu_id: str) -> None:
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start : start + 500]
+            request = RichMenuBulkLinkRequest(rich_menu_id=menu_id, user_ids=chunk)
+            self._call("message", self._api.link_rich_menu_id_to_users_with_http_info, request)
+
+
+def _line_error(exc: ApiException) -> LineError:
+    message, details = str(exc.reason or ""), []
+    try:
+        body = json.loads(exc.body or b"{}")
+        message = body.get("message", message)
+        details = body.get("details", [])
+    except (ValueError, AttributeError):
+        pass
+    retry_after = None
+    headers = dict(exc.headers or {})
+    raw = headers.get("Retry-After") or headers.get("retry-after")
+    if raw:
+        try:
+            retry_after = float(raw)
+        except ValueError:
+            retry_after = None
+    return LineError(exc.status, message, details, retry_after)

@@ -1,0 +1,51 @@
+"""All models, importable from one place (Alembic reads `Base.metadata` from here)."""
+
+from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.messaging import InboxEvent, Lane, OutboxMessage
+from bot.models.people import (
+    ROLES,
+    AuditLog,
+    ConversationState,
+    InviteAttempt,
+    InviteCode,
+    LeaderProfile,
+    RichMenu,
+    User,
+)
+from bot.models.programme import (
+    Announcement,
+    Appointment,
+    Evidence,
+    FiscalYear,
+    Plan,
+    PlanItem,
+    StandardArea,
+    StandardComponent,
+    StandardVersion,
+)
+
+__all__ = [
+    "ROLES",
+    "Announcement",
+    "Appointment",
+    "AuditLog",
+    "Base",
+    "ConversationState",
+    "Evidence",
+    "FiscalYear",
+    "InboxEvent",
+    "InviteAttempt",
+    "InviteCode",
+    "Lane",
+    "LeaderProfile",
+    "OutboxMessage",
+    "Plan",
+    "PlanItem",
+    "RichMenu",
+    "StandardArea",
+    "StandardComponent",
+    "StandardVersion",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

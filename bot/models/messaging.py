@@ -1,0 +1,77 @@
+"""The durable queues between LINE and the bot: the webhook inbox and the send outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base, UTCDateTime, utcnow
+
+
+class InboxEvent(Base):
+    """A webhook event as LINE sent it, stored before the webhook answers 200."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (Index("ix_inbox_events_lane", "status", "source_key", "timestamp_ms"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Events of one source (user, group or room) are handled one at a time, in order.
+    source_key: Mapped[str] = mapped_column(String(80))
+    event_type: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(16), default="active")
+    timestamp_ms: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending → done | ignored | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Lane(Base):
+    """A per-source lease: whoever holds it is the only one handling that source's events.
+
+    A lease rather than a database lock, so the same rule holds across threads and separate
+    worker processes on SQLite and PostgreSQL alike, and a killed worker's lease simply expires.
+    """
+
+    __tablename__ = "lanes"
+
+    source_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A send to LINE, written in the same transaction as the change that caused it.
+
+    `retry_key` is fixed when the row is written, so every retry of a push or multicast
+    carries the same X-Line-Retry-Key and LINE delivers it once.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reply, push, multicast
+    reply_token: Mapped[str | None] = mapped_column(String(200))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    # pending → sent | failed | skipped (recipient blocked the bot)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    inbox_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbox_events.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

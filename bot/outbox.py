@@ -1,0 +1,175 @@
+"""Durable sending: rows written with the change that caused them, delivered after commit.
+
+A reply whose token is stale or refused goes out as a push instead, so the user still gets it.
+Pushes and multicasts keep one X-Line-Retry-Key for all their tries; LINE answers 409 to a
+repeat it already accepted, which counts as delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot import message_limits
+from bot.db import Database
+from bot.line_gateway import LineError, LineGateway
+from bot.models import OutboxMessage, User, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=60)
+# A reply token is good for about a minute; past this we do not even try it.
+REPLY_TOKEN_FRESH = timedelta(seconds=50)
+
+
+def _add(session: Session, **fields: Any) -> OutboxMessage:
+    message_limits.check(fields["messages"])
+    row = OutboxMessage(retry_key=str(uuid.uuid4()), **fields)
+    session.add(row)
+    return row
+
+
+def enqueue_reply(
+    session: Session,
+    reply_token: str | None,
+    line_user_id: str,
+    messages: list[dict[str, Any]],
+    inbox_event_id: int | None = None,
+) -> OutboxMessage:
+    """A reply when a token is at hand, else a push to the same user."""
+    kind = "reply" if reply_token else "push"
+    return _add(
+        session,
+        kind=kind,
+        reply_token=reply_token,
+        recipients=[line_user_id],
+        messages=messages,
+        inbox_event_id=inbox_event_id,
+    )
+
+
+def enqueue_push(
+    session: Session, line_user_id: str, messages: list[dict[str, Any]]
+) -> OutboxMessage:
+    return _add(session, kind="push", recipients=[line_user_id], messages=messages)
+
+
+def enqueue_multicast(
+    session: Session, line_user_ids: list[str], messages: list[dict[str, Any]]
+) -> list[OutboxMessage]:
+    """One row per 500 recipients, each with its own retry key."""
+    size = message_limits.MAX_MULTICAST
+    return [
+        _add(session, kind="multicast", recipients=line_user_ids[i : i + size], messages=messages)
+        for i in range(0, len(line_user_ids), size)
+    ]
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    seconds = min(2 ** (attempts - 1), 300)
+    return timedelta(seconds=max(seconds, retry_after or 0))
+
+
+class OutboxSender:
+    def __init__(self, db: Database, gateway: LineGateway) -> None:
+        self.db = db
+        self.gateway = gateway
+
+    def _claim(self, row_id: int, now: datetime) -> OutboxMessage | None:
+        with self.db.transaction() as session:
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.status == "pending",
+                    or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+                )
+                .values(locked_until=now + LEASE)
+            ).rowcount
+            return session.get(OutboxMessage, row_id) if claimed else None
+
+    def due_ids(self, limit: int = 50) -> list[int]:
+        now = utcnow()
+        with self.db.transaction() as session:
+            return list(
+                session.scalars(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.next_attempt_at <= now,
+                        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                )
+            )
+
+    def deliver(self, row_id: int) -> str | None:
+        """Try one row once; returns its new status, or None if someone else holds it."""
+        now = utcnow()
+        row = self._claim(row_id, now)
+        if row is None:
+            return None
+        changes: dict[str, Any] = {"locked_until": None, "attempts": row.attempts + 1}
+        try:
+            changes.update(self._send(row, now))
+        except LineError as exc:
+            changes.update(self._failure(row, exc, now))
+        except message_limits.MessageLimitError as exc:
+            changes.update(status="failed", last_error=f"invalid message: {exc}")
+            log.error("outbox %s holds an invalid message: %s", row.id, exc)
+        with self.db.transaction() as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**changes)
+            )
+        return changes.get("status", "pending")
+
+    def _send(self, row: OutboxMessage, now: datetime) -> dict[str, Any]:
+        if row.kind == "reply":
+            fresh = row.created_at > now - REPLY_TOKEN_FRESH
+            if fresh and row.reply_token:
+                try:
+                    self.gateway.reply(row.reply_token, row.messages)
+                    return {"status": "sent", "sent_at": utcnow()}
+                except LineError as exc:
+                    log.info("reply %s refused (%s); sending it as a push", row.id, exc)
+            row.kind = "push"  # the retry key stays the same from here on
+        if row.kind == "push":
+            if not self._following(row.recipients[0]):
+                return {"kind": "push", "status": "skipped", "last_error": "user not following"}
+            try:
+                self.gateway.push(row.recipients[0], row.messages, row.retry_key)
+            except LineError as exc:
+                if exc.status != 409:
+                    raise
+            return {"kind": "push", "status": "sent", "sent_at": utcnow()}
+        try:
+            self.gateway.multicast(row.recipients, row.messages, row.retry_key)
+        except LineError as exc:
+            if exc.status != 409:
+                raise
+        return {"status": "sent", "sent_at": utcnow()}
+
+    def _failure(self, row: OutboxMessage, exc: LineError, now: datetime) -> dict[str, Any]:
+        attempts = row.attempts + 1
+        changes: dict[str, Any] = {"last_error": str(exc)[:2000], "kind": row.kind}
+        if exc.retryable and attempts < MAX_ATTEMPTS:
+            changes["next_attempt_at"] = now + _backoff(attempts, exc.retry_after)
+            log.warning("outbox %s: %s; retry %d", row.id, exc, attempts)
+        else:
+            changes["status"] = "failed"
+            log.error("outbox %s failed for good: %s", row.id, exc)
+        return changes
+
+    def _following(self, line_user_id: str) -> bool:
+        with self.db.transaction() as session:
+            following = session.scalar(
+                select(User.following).where(User.line_user_id == line_user_id)
+            )
+        return following is not False  # unknown users (None) have not blocked us

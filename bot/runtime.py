@@ -1,0 +1,73 @@
+"""The background parts of one process: the LINE gateway, event workers, outbox sender loop
+and (optionally) the embedded scheduler, started together and stopped together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from bot.db import Database
+from bot.dispatch import handle_event
+from bot.line_gateway import LineGateway
+from bot.outbox import OutboxSender
+from bot.registry import registry
+from bot.workers import EventWorkers
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, app: Flask, db: Database) -> None:
+        config = app.config
+        self.app = app
+        self.gateway = LineGateway(
+            config["LINE_CHANNEL_ACCESS_TOKEN"],
+            config["LINE_API_BASE_URL"],
+            config["LINE_DATA_API_BASE_URL"],
+            timeout=config["LINE_REQUEST_TIMEOUT"],
+        )
+        self.sender = OutboxSender(db, self.gateway)
+        self.workers = EventWorkers(
+            db,
+            lambda session, row: handle_event(session, self.gateway, registry, row),
+            self.sender,
+            config["INBOX_WORKERS"],
+        )
+        self.scheduler = None
+        self._stop = threading.Event()
+        self._sender_thread: threading.Thread | None = None
+
+    def start(self, *, workers: bool = True, scheduler: bool = False) -> None:
+        if workers and self.workers.count:
+            self.workers.start()
+            self._sender_thread = threading.Thread(
+                target=self._send_loop, name="outbox", daemon=True
+            )
+            self._sender_thread.start()
+        if scheduler:
+            from scheduler import create_scheduler
+
+            self.scheduler = create_scheduler(self.app)
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.workers.stop()
+        if self._sender_thread is not None:
+            self._sender_thread.join(10)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+
+    def notify(self) -> None:
+        self.workers.notify()
+
+    def _send_loop(self) -> None:
+        """Retries and sends left behind by a crashed process."""
+        while not self._stop.wait(1.0):
+            try:
+                for row_id in self.sender.due_ids():
+                    self.sender.deliver(row_id)
+            except Exception:
+                log.exception("outbox loop: unexpected error")

@@ -1,0 +1,29 @@
+"""gunicorn settings; every one can be overridden on the command line or with GUNICORN_CMD_ARGS.
+
+Each worker process runs the web app plus its own event workers and outbox sender. The
+scheduler runs in the processes where RUN_SCHEDULER is true (the single-process default).
+"""
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "8"))
+timeout = 30
+accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    app = worker.wsgi
+    runtime = app.extensions["runtime"]
+    runtime.start(
+        workers=os.environ.get("RUN_WORKERS", "1") == "1",
+        scheduler=app.config["RUN_SCHEDULER"],
+    )
+
+
+def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+    runtime = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("runtime")
+    if runtime:
+        runtime.stop()
