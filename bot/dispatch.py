@@ -4,6 +4,7 @@ the inbox so that it runs in a worker, after LINE already has its 200."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from linebot.v3.webhooks import Event
 from sqlalchemy import select
@@ -17,6 +18,8 @@ from bot.registry import Registry
 
 log = logging.getLogger(__name__)
 
+# An event that waited this long in the inbox means a backlog: show the user we are on it.
+BACKLOG = timedelta(seconds=1)
 ONE_TO_ONE_ONLY = "ขออภัยค่ะ บอทนี้ใช้งานได้ในแชตส่วนตัวเท่านั้น กรุณาเพิ่มเพื่อนแล้วคุยกับบอทโดยตรงนะคะ"
 # Events LINE sends into groups that carry a reply token worth answering once.
 GROUP_REPLY_EVENTS = {"message", "join", "postback"}
@@ -47,6 +50,8 @@ def handle_event(
         user = user_for(session, event.source.user_id)
         user.last_seen_at = utcnow()
     ctx = Context(session, gateway, row, event, user, utcnow())
+    if user is not None and ctx.now - row.received_at > BACKLOG:
+        ctx.show_loading()
 
     if source_type in {"group", "room"}:
         if row.event_type in GROUP_REPLY_EVENTS and getattr(event, "reply_token", None):

@@ -30,6 +30,7 @@ class Keyword:
     handler: Handler
     label: str  # shown in the help message
     describe: str
+    order: int  # place in the help message and the rich menu
 
 
 @dataclass
@@ -64,7 +65,11 @@ class Registry:
         return register
 
     def on_keyword(
-        self, *words: str, roles: tuple[str, ...] | None = None, describe: str = ""
+        self,
+        *words: str,
+        roles: tuple[str, ...] | None = None,
+        describe: str = "",
+        order: int = 50,
     ) -> Callable[[Handler], Handler]:
         """Typed Thai keywords; the first word is the label the help message and menu show."""
 
@@ -76,6 +81,7 @@ class Registry:
                     fn,
                     words[0],
                     describe,
+                    order,
                 )
             )
             return fn
@@ -107,7 +113,8 @@ class Registry:
         return None
 
     def keywords_for(self, role: str) -> list[Keyword]:
-        return [k for k in self.keywords if k.describe and (k.roles is None or role in k.roles)]
+        shown = [k for k in self.keywords if k.describe and (k.roles is None or role in k.roles)]
+        return sorted(shown, key=lambda k: k.order)
 
 
 registry = Registry()

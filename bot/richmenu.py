@@ -33,11 +33,11 @@ COLOURS = {
     "officer": "#1B4F8A",
     "province": "#6B2C91",
 }
-TITLES = {
+TITLES = {  # the chat bar under the menu: 14 characters at most
     "new": "เมนู มชช.",
     "guest": "เมนู มชช.",
     "leader": "เมนูผู้นำ",
-    "officer": "เมนูเจ้าหน้าที่อำเภอ",
+    "officer": "เมนูพัฒนากร",
     "province": "เมนูจังหวัด",
 }
 

@@ -19,7 +19,9 @@ def consent_card() -> dict:
     return render.flex("consent.json", "ขอความยินยอมในการเก็บข้อมูลส่วนบุคคล (มชช.)")
 
 
-@registry.on_keyword("ลงทะเบียน", "สมัคร", "เริ่มใหม่", "เริ่ม", roles=("new",), describe="เริ่มลงทะเบียน")
+@registry.on_keyword(
+    "ลงทะเบียน", "สมัคร", "เริ่มใหม่", "เริ่ม", roles=("new",), describe="เริ่มลงทะเบียน", order=10
+)
 def ask_consent(ctx: Context) -> None:
     ctx.reply(consent_card())
 

@@ -28,9 +28,7 @@ code_step = flow.step(
 )
 
 
-@registry.on_keyword(
-    "รหัสเชิญ", roles=("guest", "leader", "officer", "province"), describe="สำหรับเจ้าหน้าที่: ใส่รหัสเชิญ"
-)
+@registry.on_keyword("รหัสเชิญ", roles=("guest",), describe="สำหรับเจ้าหน้าที่: ใส่รหัสเชิญ", order=60)
 def start_invite(ctx: Context) -> None:
     flow.start(ctx)
 

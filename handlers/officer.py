@@ -15,7 +15,7 @@ from handlers.common import needs_role
 LIST_LIMIT = 10
 
 
-@registry.on_keyword("ผู้นำในอำเภอ", roles=("officer",), describe="รายชื่อผู้นำในอำเภอของคุณ")
+@registry.on_keyword("ผู้นำในอำเภอ", roles=("officer",), describe="รายชื่อผู้นำในอำเภอของคุณ", order=10)
 def leaders_in_district(ctx: Context) -> None:
     if not needs_role(ctx, "officer"):
         return
@@ -70,7 +70,7 @@ def view_leader(ctx: Context) -> None:
     )
 
 
-@registry.on_keyword("ภาพรวมจังหวัด", roles=("province",), describe="จำนวนผู้นำแยกตามอำเภอ")
+@registry.on_keyword("ภาพรวมจังหวัด", roles=("province",), describe="จำนวนผู้นำแยกตามอำเภอ", order=10)
 def province_overview(ctx: Context) -> None:
     if not needs_role(ctx, "province"):
         return

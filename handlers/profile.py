@@ -20,7 +20,9 @@ ROLE_NAMES = {
 CONSENTED = ("guest", "leader", "officer", "province", "admin")
 
 
-@registry.on_keyword("ข้อมูลของฉัน", "ข้อมูลส่วนบุคคล", roles=CONSENTED, describe="ดูหรือลบข้อมูลส่วนบุคคลของคุณ")
+@registry.on_keyword(
+    "ข้อมูลของฉัน", "ข้อมูลส่วนบุคคล", roles=CONSENTED, describe="ดูหรือลบข้อมูลส่วนบุคคลของคุณ", order=30
+)
 def my_data(ctx: Context) -> None:
     user = ctx.user
     assert user is not None

@@ -34,12 +34,14 @@ def resume(ctx: Context) -> None:
         flow.start(ctx, {"display_name": ctx.user.display_name if ctx.user else None})
 
 
-@registry.on_keyword("ลงทะเบียน", "สมัคร", "เริ่มใหม่", roles=("guest",), describe="ลงทะเบียนเป็นผู้นำ")
+@registry.on_keyword(
+    "ลงทะเบียน", "สมัคร", "เริ่มใหม่", roles=("guest",), describe="ลงทะเบียนเป็นผู้นำ", order=10
+)
 def start_registration(ctx: Context) -> None:
     resume(ctx)
 
 
-@registry.on_keyword("แก้ไขข้อมูล", roles=("leader",), describe="แก้ไขชื่อ พื้นที่ หรือเบอร์โทร")
+@registry.on_keyword("แก้ไขข้อมูล", roles=("leader",), describe="แก้ไขชื่อ พื้นที่ หรือเบอร์โทร", order=40)
 def edit_registration(ctx: Context) -> None:
     profile = ctx.session.get(LeaderProfile, ctx.user.id) if ctx.user else None
     if profile is None:
@@ -77,10 +79,12 @@ def _area_card(ctx: Context, title: str, found: list[areas.Area], action: str) -
 # 1. Name -------------------------------------------------------------------------------
 def ask_name(ctx: Context, _: Flow) -> list[dict]:
     display = flow.data(ctx).get("display_name")
+    question = "ชื่อ-นามสกุลของคุณคืออะไรคะ\nพิมพ์ชื่อจริงและนามสกุล"
     chips = []
     if display:
-        chips.append(render.tap(f"ใช้ชื่อ {display}", flow.postback_data(ctx, "display"), display))
-    return [render.text("ชื่อ-นามสกุลของคุณคืออะไรคะ\nพิมพ์ชื่อจริงและนามสกุล", chips + FLOW_CHIPS)]
+        question += f' หรือแตะ "ใช้ชื่อนี้" เพื่อใช้ชื่อในบัญชี LINE: {display}'
+        chips.append(render.tap("ใช้ชื่อนี้", flow.postback_data(ctx, "display"), display))
+    return [render.text(question, chips + FLOW_CHIPS)]
 
 
 name_step = flow.step(

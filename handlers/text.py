@@ -33,7 +33,7 @@ def on_other_message(ctx: Context) -> None:
     ctx.reply(help_message(ctx.user))
 
 
-@registry.on_keyword("ช่วยเหลือ", "help", "วิธีใช้", "เมนู", describe="ดูคำสั่งทั้งหมด")
+@registry.on_keyword("ช่วยเหลือ", "help", "วิธีใช้", "เมนู", describe="ดูคำสั่งทั้งหมด", order=90)
 def show_help(ctx: Context) -> None:
     ctx.reply(help_message(ctx.user))
 

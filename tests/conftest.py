@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from bot import create_app, migrate
 from bot.db import db
 from bot.models import Base
+from bot.registry import registry
 from bot.services import standard
 from tests.chat import Chat
 from tests.fakeline import FakeLine
@@ -90,15 +91,20 @@ def app_config(database_url: str, line_platform: FakeLine, tmp_path: Path) -> di
 
 
 @pytest.fixture
-def app(app_config: dict) -> Iterator[Flask]:
-    """The app with its event workers and outbox sender running, on an empty database."""
+def stopped_app(app_config: dict) -> Iterator[Flask]:
+    """The app on an empty database, its background workers not started (tests start them)."""
     app = create_app(app_config)
     _empty(app)
-    runtime = app.extensions["runtime"]
-    runtime.start()
     yield app
-    runtime.stop()
+    app.extensions["runtime"].stop()
     db.dispose()
+
+
+@pytest.fixture
+def app(stopped_app: Flask) -> Flask:
+    """The app with its event workers and outbox sender running."""
+    stopped_app.extensions["runtime"].start()
+    return stopped_app
 
 
 @pytest.fixture
@@ -114,3 +120,17 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def line(app: Flask, line_platform: FakeLine) -> Chat:
     return Chat(app, line_platform, SECRET)
+
+
+@pytest.fixture
+def keyword() -> Iterator:
+    """Register a throw-away keyword handler for one test (for faults no real flow has)."""
+    added = []
+
+    def add(word: str, handler) -> None:  # type: ignore[no-untyped-def]
+        registry.on_keyword(word)(handler)
+        added.append(registry.keywords[-1])
+
+    yield add
+    for entry in added:
+        registry.keywords.remove(entry)

@@ -21,7 +21,7 @@ def _profile(user: User) -> LeaderProfile | None:
 def register(person, subdistrict_text: str = "ต.หอคำ", phone: str = "๐๘๑-๒๓๔-๕๖๗๘") -> None:
     person.follow()
     person.tap("ยอมรับ")
-    person.tap(f"ใช้ชื่อ {person.display_name}")
+    person.tap("ใช้ชื่อนี้")
     person.say(subdistrict_text)
     person.say(phone)
     person.tap("ยืนยัน")
@@ -36,8 +36,8 @@ def test_follow_consent_and_register_end_to_end(line):
     assert _user(somsri.user_id).display_name is None
 
     somsri.tap("ยอมรับ")
-    assert "ชื่อ-นามสกุล" in somsri.last_text
-    somsri.tap("ใช้ชื่อ สมศรี ใจดี")
+    assert "ชื่อ-นามสกุล" in somsri.last_text and "สมศรี ใจดี" in somsri.last_text
+    somsri.tap("ใช้ชื่อนี้")
     assert "เลือกจังหวัด" in somsri.last_text
 
     somsri.tap("บึงกาฬ")

@@ -54,6 +54,18 @@ def label(code: str) -> str:
     return " ".join(parts)
 
 
+# A typed prefix says which level is meant: "ต.บึงกาฬ" is the subdistrict, not the province.
+LEVEL_PREFIXES = {
+    "ตำบล": "subdistrict",
+    "ต.": "subdistrict",
+    "แขวง": "subdistrict",
+    "อำเภอ": "district",
+    "อ.": "district",
+    "จังหวัด": "province",
+    "จ.": "province",
+}
+
+
 def _prefixed(prefix: str, name: str) -> str:
     # Bangkok's district names already begin with เขต.
     return name if name.startswith(prefix) else prefix + name
@@ -78,5 +90,8 @@ def search(text: str, within: str = "", limit: int = 10) -> list[Area]:
         for r in geothai.search(text, limit=200)
         if r.area.code.startswith(within)
     ]
+    level = next((lv for p, lv in LEVEL_PREFIXES.items() if text.startswith(p)), None)
+    if level:
+        results = [a for a in results if a.level == level] or results
     exact = [a for a in results if geothai.normalize(a.name) == geothai.normalize(text)]
     return (exact or results)[:limit]

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Create .venv with Python 3.11 and install pinned dependencies (dev tools when given "dev").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "Python 3.11 is required (found: $("$PYTHON" --version))" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+requirements=requirements.txt
+[ "${1:-}" = dev ] && requirements=requirements-dev.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"

@@ -1,0 +1,69 @@
+"""Start-up settings: a bad one stops start-up with one line naming it; secrets stay out of logs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import ConfigError, create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"LINE_CHANNEL_SECRET": ""}, "LINE_CHANNEL_SECRET"),
+        ({"LINE_CHANNEL_ACCESS_TOKEN": None}, "LINE_CHANNEL_ACCESS_TOKEN"),
+        ({"LINE_API_BASE_URL": "api.line.me"}, "LINE_API_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://bot.example.org"}, "PUBLIC_BASE_URL"),
+        ({"APP_TIMEZONE": "Mars/Olympus"}, "APP_TIMEZONE"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"INBOX_WORKERS": "many"}, "INBOX_WORKERS"),
+    ],
+)
+def test_a_bad_setting_names_the_variable(app_config, change, variable):
+    config = {**app_config, **change}
+    config = {k: v for k, v in config.items() if v is not None}
+    with pytest.raises(ConfigError, match=variable):
+        create_app(config)
+
+
+def test_the_command_line_prints_one_clear_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "invite", "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "configuration error: LINE_CHANNEL_SECRET is not set "
+        "(see README: connecting a LINE channel)"
+    )
+
+
+def test_defaults(app_config):
+    config = {k: v for k, v in app_config.items() if not k.startswith("LINE_API")}
+    app = create_app(config)
+    assert app.config["LINE_API_BASE_URL"] == "https://api.line.me"
+    assert app.config["APP_TIMEZONE"] == "Asia/Bangkok"
+
+
+def test_secrets_never_reach_a_log(app, caplog):
+    secret = app.config["LINE_CHANNEL_SECRET"]
+    token = app.config["LINE_CHANNEL_ACCESS_TOKEN"]
+    root = logging.getLogger()
+    with caplog.at_level(logging.INFO):
+        caplog.handler.addFilter(next(f for h in root.handlers for f in h.filters))
+        logging.getLogger("bot.test").warning("token %s and secret %s", token, secret)
+    assert secret not in caplog.text and token not in caplog.text
+    assert "[redacted]" in caplog.text

@@ -1,0 +1,105 @@
+"""Sending to LINE: reply-token fallback, retries with one retry key, limits, blocked users."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import outbox, render
+from bot.db import db
+from bot.models import OutboxMessage
+from tests.fakeline import webhook as events
+
+
+def rows() -> list[OutboxMessage]:
+    with db.transaction() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def push(line_user_id: str, text: str) -> int:
+    with db.transaction() as session:
+        row = outbox.enqueue_push(session, line_user_id, [render.text(text)])
+        session.flush()
+        return row.id
+
+
+def test_expired_reply_token_falls_back_to_push(line):
+    person = line.user()
+    token = line.platform.issue_reply_token(person.user_id, ttl_seconds=0)
+    line.send(events.text_event(person.user_id, "ช่วยเหลือ", token))
+    line.settle()
+    endpoints = [(r.endpoint, r.status) for r in line.platform.requests]
+    assert endpoints == [("reply", 400), ("push", 200)]
+    assert len(person.received()) == 1  # she still gets her answer, once
+    push_request = line.platform.requests[1]
+    assert push_request.headers["x-line-retry-key"] == rows()[0].retry_key
+
+
+def test_push_retries_5xx_and_429_with_the_same_retry_key(line):
+    person = line.user()
+    line.platform.fail("push", 500, times=2)
+    line.platform.fail("push", 429, times=1, retry_after=1)
+    row_id = push(person.user_id, "แจ้งเตือนทดสอบ")
+    line.settle(timeout=30)
+    pushes = [r for r in line.platform.requests if r.endpoint == "push"]
+    assert [r.status for r in pushes] == [500, 500, 429, 200]
+    assert len({r.headers["x-line-retry-key"] for r in pushes}) == 1
+    assert line.platform.texts(person.user_id) == ["แจ้งเตือนทดสอบ"]
+    (row,) = rows()
+    assert (row.id, row.status, row.attempts) == (row_id, "sent", 4)
+
+
+def test_a_push_that_timed_out_but_arrived_is_not_sent_twice(line):
+    """LINE accepted it but we never saw the answer: the retry gets 409, counted as sent."""
+    person = line.user()
+    line.platform.hang("push", seconds=3)  # longer than the bot's 2 s time-out
+    push(person.user_id, "ครั้งเดียวเท่านั้น")
+    line.settle(timeout=30)
+    statuses = [r.status for r in line.platform.requests if r.endpoint == "push"]
+    assert statuses[-1] == 409
+    assert line.platform.texts(person.user_id) == ["ครั้งเดียวเท่านั้น"]
+    assert rows()[0].status == "sent"
+
+
+def test_other_4xx_is_not_retried_and_keeps_lines_details(line):
+    person = line.user()
+    line.platform.fail("push", 403, times=5)
+    push(person.user_id, "ไม่ควรส่งซ้ำ")
+    line.settle()
+    assert [r.status for r in line.platform.requests if r.endpoint == "push"] == [403]
+    (row,) = rows()
+    assert row.status == "failed" and "403" in row.last_error
+
+
+def test_multicast_is_split_into_chunks_of_500(line):
+    user_ids = [f"U{n:032x}" for n in range(1, 1201)]
+    with db.transaction() as session:
+        outbox.enqueue_multicast(session, user_ids, [render.text("ประกาศวันประเมิน")])
+    line.settle(timeout=30)
+    calls = [r for r in line.platform.requests if r.endpoint == "multicast"]
+    assert sorted(len(r.json["to"]) for r in calls) == [200, 500, 500]
+    assert len({r.headers["x-line-retry-key"] for r in calls}) == 3
+    assert sorted(uid for r in calls for uid in r.json["to"]) == sorted(user_ids)
+
+
+def test_users_who_unfollowed_get_no_push(line):
+    person = line.user()
+    person.follow()
+    person.unfollow()
+    push(person.user_id, "ไม่ควรถึง")
+    line.settle()
+    assert not [r for r in line.platform.requests if r.endpoint == "push"]
+    assert rows()[-1].status == "skipped"
+    person.follow()  # following again brings pushes back
+    push(person.user_id, "ถึงแล้ว")
+    line.settle()
+    assert line.platform.texts(person.user_id)[-1] == "ถึงแล้ว"
+
+
+def test_more_than_five_replies_go_out_in_several_requests(line, keyword):
+    """LINE takes five messages a request: the first five use the reply token, the rest a push."""
+    keyword("เจ็ดข้อความ", lambda ctx: ctx.reply(*[render.text(f"ข้อ {n}") for n in range(7)]))
+    person = line.user()
+    person.say("เจ็ดข้อความ")
+    sends = [(r.endpoint, len(r.json["messages"])) for r in line.platform.requests]
+    assert sends == [("reply", 5), ("push", 2)]
+    assert line.platform.texts(person.user_id) == [f"ข้อ {n}" for n in range(7)]

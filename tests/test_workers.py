@@ -1,0 +1,142 @@
+"""Event handling survives failures and killed processes, and never handles an event twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+from sqlalchemy import select, update
+
+from bot.db import db
+from bot.models import InboxEvent, Lane, utcnow
+from tests.chat import Chat
+from tests.fakeline import webhook as events
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def inbox() -> list[InboxEvent]:
+    with db.transaction() as session:
+        return list(session.scalars(select(InboxEvent).order_by(InboxEvent.id)))
+
+
+def test_a_failing_handler_is_retried_then_kept_as_failed_with_an_apology(line, keyword):
+    calls = []
+
+    def broken(ctx):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise RuntimeError("simulated bug")
+
+    keyword("พัง", broken)
+    person = line.user()
+    person.say("พัง")
+    assert len(calls) == 3  # bounded retries
+    (event,) = inbox()
+    assert event.status == "failed" and "simulated bug" in event.last_error
+    assert "ขออภัย" in person.last_text  # an apology, not silence
+    assert line.client.get("/healthz").json["failed_events"] == 1
+    person.say("ช่วยเหลือ")  # the user is not stuck behind the failed event
+    assert "ข้อมูลของฉัน" in person.last_text or "ลงทะเบียน" in person.last_text
+
+
+def test_a_lane_held_by_a_dead_worker_is_taken_over_when_its_lease_ends(stopped_app, line_platform):
+    chat = Chat(stopped_app, line_platform, stopped_app.config["LINE_CHANNEL_SECRET"])
+    person = chat.user()
+    chat.send(
+        events.text_event(
+            person.user_id, "ช่วยเหลือ", line_platform.issue_reply_token(person.user_id)
+        )
+    )
+    with db.transaction() as session:  # a worker took the lane, then died
+        session.execute(
+            update(Lane)
+            .where(Lane.source_key == person.user_id)
+            .values(locked_by="dead-worker", locked_until=utcnow() + timedelta(seconds=2))
+        )
+    stopped_app.extensions["runtime"].start()
+    time.sleep(1)
+    assert inbox()[0].status == "pending"  # still leased: nobody else touches it
+    chat.settle()
+    assert inbox()[0].status == "done"
+    assert len(person.received()) == 1
+
+
+def test_a_backlogged_event_shows_the_loading_animation(stopped_app, line_platform):
+    chat = Chat(stopped_app, line_platform, stopped_app.config["LINE_CHANNEL_SECRET"])
+    person = chat.user()
+    chat.send(
+        events.text_event(
+            person.user_id, "ช่วยเหลือ", line_platform.issue_reply_token(person.user_id)
+        )
+    )
+    time.sleep(1.2)
+    stopped_app.extensions["runtime"].start()
+    chat.settle()
+    loading = [r for r in line_platform.requests if r.endpoint == "loading"]
+    assert loading and loading[0].json["chatId"] == person.user_id
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_events_stored_by_a_killed_process_are_handled_once_after_restart(
+    stopped_app, line_platform, app_config
+):
+    """A web process that stored events and was SIGKILLed before handling them: a new
+    process picks them up, and each is answered exactly once."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in app_config.items()},
+        "BIND": f"127.0.0.1:{port}",
+        "RUN_WORKERS": "0",  # this process only receives, like a web node without workers
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        chat = Chat(stopped_app, line_platform, app_config["LINE_CHANNEL_SECRET"])
+        people = [chat.user(f"คน {n}") for n in range(3)]
+        for person in people:
+            event = events.text_event(
+                person.user_id, "ช่วยเหลือ", line_platform.issue_reply_token(person.user_id)
+            )
+            body = chat.client.application.json.dumps(events.envelope([event])).encode()
+            answer = requests.post(
+                f"http://127.0.0.1:{port}/callback",
+                data=body,
+                headers={"x-line-signature": events.sign(app_config["LINE_CHANNEL_SECRET"], body)},
+                timeout=5,
+            )
+            assert answer.status_code == 200
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    assert [e.status for e in inbox()] == ["pending"] * 3
+    stopped_app.extensions["runtime"].start()
+    chat.settle()
+    assert [e.status for e in inbox()] == ["done"] * 3
+    for person in people:
+        assert len(line_platform.deliveries(person.user_id)) == 1
