@@ -100,12 +100,17 @@ def store_events(session: Session, events: list[dict[str, Any]]) -> int:
 
 
 def due_lanes(session: Session, now: datetime, limit: int = 20) -> list[str]:
-    """Sources with events waiting, oldest first."""
+    """Sources whose next event may be handled now, oldest first.
+
+    A source whose earliest event waits for a retry is skipped as a whole: its later events
+    must wait behind it, and listing it would only make workers spin on it.
+    """
     return list(
         session.scalars(
             select(InboxEvent.source_key)
-            .where(InboxEvent.status == "pending", InboxEvent.next_attempt_at <= now)
+            .where(InboxEvent.status == "pending")
             .group_by(InboxEvent.source_key)
+            .having(func.max(InboxEvent.next_attempt_at) <= now)
             .order_by(func.min(InboxEvent.timestamp_ms))
             .limit(limit)
         )

@@ -89,26 +89,32 @@ class EventWorkers:
         for key in keys:
             with self.db.transaction() as session:
                 taken = inbox.acquire_lane(session, key, owner, now, LEASE)
-            if taken:
-                try:
-                    self._drain(key, owner)
-                finally:
-                    with self.db.transaction() as session:
-                        inbox.release_lane(session, key, owner)
+            if not taken:
+                continue
+            try:
+                handled = self._drain(key, owner)
+            finally:
+                with self.db.transaction() as session:
+                    inbox.release_lane(session, key, owner)
+            if handled:
                 return True
         return False
 
-    def _drain(self, key: str, owner: str) -> None:
+    def _drain(self, key: str, owner: str) -> int:
+        """Handle the source's due events in order; returns how many were handled."""
+        handled = 0
         while not self._stop.is_set():
             now = utcnow()
             with self.db.transaction() as session:
                 event = inbox.next_event(session, key)
                 if event is None or event.next_attempt_at > now:
-                    return
+                    break
                 if not inbox.renew_lane(session, key, owner, now + LEASE):
-                    return  # our lease expired and someone else took over
+                    break  # our lease expired and someone else took over
                 event_id = event.id
             self.process(event_id)
+            handled += 1
+        return handled
 
     def process(self, event_id: int) -> None:
         try:

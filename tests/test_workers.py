@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -140,3 +141,43 @@ def test_events_stored_by_a_killed_process_are_handled_once_after_restart(
     assert [e.status for e in inbox()] == ["done"] * 3
     for person in people:
         assert len(line_platform.deliveries(person.user_id)) == 1
+
+
+def test_a_user_waiting_for_a_retry_does_not_hold_up_others(line, keyword):
+    keyword("พัง", lambda ctx: 1 / 0)
+    unlucky, other = line.user("โชคร้าย"), line.user("คนอื่น")
+    line.send(
+        events.text_event(unlucky.user_id, "พัง", line.platform.issue_reply_token(unlucky.user_id)),
+        events.text_event(other.user_id, "ช่วยเหลือ", line.platform.issue_reply_token(other.user_id)),
+    )
+    line.settle()
+    sends = [
+        json.dumps(r.json, ensure_ascii=False)
+        for r in line.platform.requests
+        if r.endpoint in {"reply", "push"}
+    ]
+    assert len(sends) == 2
+    assert "ดูคำสั่งทั้งหมด" in sends[0]  # the other user's help came first …
+    assert "ขออภัย" in sends[1]  # … the apology only after the retries
+    assert other.received() and unlucky.received()
+
+
+def test_the_scheduler_purges_old_handled_events_but_keeps_failed_ones(app):
+    from scheduler import purge_handled
+
+    old = utcnow() - timedelta(days=31)
+    with db.transaction() as session:
+        for n, status in enumerate(("done", "ignored", "failed", "pending")):
+            session.add(
+                InboxEvent(
+                    webhook_event_id=f"old-{n}",
+                    source_key="U1",
+                    event_type="message",
+                    timestamp_ms=n,
+                    payload={},
+                    status=status,
+                    received_at=old,
+                )
+            )
+    purge_handled()
+    assert sorted(e.status for e in inbox()) == ["failed", "pending"]
