@@ -105,7 +105,6 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "INBOX_WORKERS": _int(env, "INBOX_WORKERS", 4, 0, 64),
         "OUTBOX_SENDERS": _int(env, "OUTBOX_SENDERS", 2, 0, 16),
         "RUN_SCHEDULER": _bool(env, "RUN_SCHEDULER", False),
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "LOG_LEVEL": str(env.get("LOG_LEVEL") or "INFO").upper(),
     }
 

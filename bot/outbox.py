@@ -22,7 +22,7 @@ from bot.models import OutboxMessage, User, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10  # backoff 1, 2, 4 … 256 s: about eight minutes of LINE trouble
 LEASE = timedelta(seconds=60)
 # A reply token is good for about a minute; past this we do not even try it.
 REPLY_TOKEN_FRESH = timedelta(seconds=50)
