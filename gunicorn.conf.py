@@ -12,6 +12,8 @@ worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = 30
 accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None
+# gunicorn's control socket defaults to one path per user; two instances would fight over it.
+control_socket_disable = True
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

@@ -82,7 +82,12 @@ class Context:
             # A reply token is single-use: only the first chunk may use it.
             self.sent.append(
                 outbox.enqueue_reply(
-                    self.session, token if start == 0 else None, target, chunk, self.inbox.id
+                    self.session,
+                    token if start == 0 else None,
+                    target,
+                    chunk,
+                    self.inbox.id,
+                    reply_by=self.inbox.received_at + outbox.REPLY_TOKEN_LIFE,
                 )
             )
         self.replies = []

@@ -25,7 +25,9 @@ class Database:
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             _sqlite_pragmas(engine)
         else:
-            engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping (a round trip per checkout): a dropped connection fails one unit of work,
+            # is invalidated by SQLAlchemy, and the retry reconnects.
+            engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         app.extensions["db"] = self

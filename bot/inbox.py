@@ -1,17 +1,17 @@
-"""The webhook inbox: storing events exactly once, and leasing them out in per-source order."""
+"""The webhook inbox: storing events exactly once, and handing them out in per-source order."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from bot.models import InboxEvent, Lane, utcnow
+from bot.models import InboxEvent, utcnow
 
 
 class EnvelopeError(ValueError):
@@ -62,10 +62,11 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
-def store_events(session: Session, events: list[dict[str, Any]]) -> int:
-    """Record events once each; returns how many were new. Redeliveries are ignored."""
+def store_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """Record events once each; redeliveries (a webhookEventId seen before) are dropped."""
     if not events:
-        return 0
+        return
+    now = utcnow()
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
         event_id = _event_id(event)
@@ -82,80 +83,55 @@ def store_events(session: Session, events: list[dict[str, Any]]) -> int:
                 # Standby events belong to another channel's bot: keep them, never answer.
                 "status": "pending" if mode == "active" else "ignored",
                 "attempts": 0,
-                "next_attempt_at": utcnow(),
-                "received_at": utcnow(),
+                "next_attempt_at": now,
+                "received_at": now,
             },
         )
-    insert = _insert(session)
-    result = session.execute(
-        insert(InboxEvent)
-        .values(list(rows.values()))
-        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(InboxEvent.id)
+    # Rows as parameters (not baked into VALUES) so SQLAlchemy caches the compiled statement.
+    statement = _insert(session)(InboxEvent).on_conflict_do_nothing(
+        index_elements=["webhook_event_id"]
     )
-    new = len(result.all())
-    keys = sorted({r["source_key"] for r in rows.values()})
-    session.execute(insert(Lane).values([{"source_key": k} for k in keys]).on_conflict_do_nothing())
-    return new
+    session.execute(statement, list(rows.values()))
 
 
-def due_lanes(session: Session, now: datetime, limit: int = 20) -> list[str]:
-    """Sources whose next event may be handled now, oldest first.
+def claim_next(session: Session, now: datetime) -> InboxEvent | None:
+    """Lock the next event that may be handled now, or None.
 
-    A source whose earliest event waits for a retry is skipped as a whole: its later events
-    must wait behind it, and listing it would only make workers spin on it.
+    Only a source's earliest pending event qualifies, so each user's events go one at a time
+    in timestamp order. The row stays locked (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+    serialises writers) until the handling transaction ends: a worker that dies simply
+    releases it, and another worker takes it over.
     """
-    return list(
-        session.scalars(
-            select(InboxEvent.source_key)
-            .where(InboxEvent.status == "pending")
-            .group_by(InboxEvent.source_key)
-            .having(func.max(InboxEvent.next_attempt_at) <= now)
-            .order_by(func.min(InboxEvent.timestamp_ms))
-            .limit(limit)
+    earlier = aliased(InboxEvent)
+    waiting_behind = (
+        select(earlier.id)
+        .where(
+            earlier.source_key == InboxEvent.source_key,
+            earlier.status == "pending",
+            or_(
+                earlier.timestamp_ms < InboxEvent.timestamp_ms,
+                and_(earlier.timestamp_ms == InboxEvent.timestamp_ms, earlier.id < InboxEvent.id),
+            ),
         )
+        .exists()
     )
-
-
-def acquire_lane(session: Session, key: str, owner: str, now: datetime, lease: timedelta) -> bool:
-    """Atomically take a source's lease if it is free or its holder's lease ran out."""
-    taken = session.execute(
-        update(Lane)
-        .where(Lane.source_key == key, or_(Lane.locked_until.is_(None), Lane.locked_until < now))
-        .values(locked_by=owner, locked_until=now + lease)
-    ).rowcount
-    return taken == 1
-
-
-def renew_lane(session: Session, key: str, owner: str, until: datetime) -> bool:
-    renewed = session.execute(
-        update(Lane)
-        .where(Lane.source_key == key, Lane.locked_by == owner)
-        .values(locked_until=until)
-    ).rowcount
-    return renewed == 1
-
-
-def release_lane(session: Session, key: str, owner: str) -> None:
-    session.execute(
-        update(Lane)
-        .where(Lane.source_key == key, Lane.locked_by == owner)
-        .values(locked_by=None, locked_until=None)
-    )
-
-
-def next_event(session: Session, key: str) -> InboxEvent | None:
-    """The source's earliest pending event (even if not yet due, so order is kept)."""
     return session.scalars(
         select(InboxEvent)
-        .where(InboxEvent.source_key == key, InboxEvent.status == "pending")
+        .where(
+            InboxEvent.status == "pending",
+            InboxEvent.next_attempt_at <= now,
+            ~waiting_behind,
+        )
         .order_by(InboxEvent.timestamp_ms, InboxEvent.id)
         .limit(1)
+        .with_for_update(skip_locked=True, of=InboxEvent)
     ).first()
 
 
-def counts(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(InboxEvent.status, func.count()).group_by(InboxEvent.status)
-    ).all()
-    return {status: n for status, n in rows}
+def count(session: Session, status: str) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(InboxEvent).where(InboxEvent.status == status)
+        )
+        or 0
+    )

@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10  # backoff 1, 2, 4 … 256 s: about eight minutes of LINE trouble
 LEASE = timedelta(seconds=60)
-# A reply token is good for about a minute; past this we do not even try it.
-REPLY_TOKEN_FRESH = timedelta(seconds=50)
+# A reply token is good for about a minute after the event; past this we do not even try it.
+REPLY_TOKEN_LIFE = timedelta(seconds=50)
+# Rows the creating worker sends itself right after commit; the outbox loop waits this long
+# before treating them as left behind (by a worker that died before sending).
+INLINE_GRACE = timedelta(seconds=30)
 
 
 def _add(session: Session, **fields: Any) -> OutboxMessage:
@@ -41,13 +44,15 @@ def enqueue_reply(
     line_user_id: str,
     messages: list[dict[str, Any]],
     inbox_event_id: int | None = None,
+    reply_by: datetime | None = None,
 ) -> OutboxMessage:
-    """A reply when a token is at hand, else a push to the same user."""
+    """A reply when a token is at hand (usable until `reply_by`), else a push to the user."""
     kind = "reply" if reply_token else "push"
     return _add(
         session,
         kind=kind,
         reply_token=reply_token,
+        reply_by=reply_by,
         recipients=[line_user_id],
         messages=messages,
         inbox_event_id=inbox_event_id,
@@ -111,11 +116,13 @@ class OutboxSender:
             )
 
     def deliver(self, row_id: int) -> str | None:
-        """Try one row once; returns its new status, or None if someone else holds it."""
+        """Claim one row and try it once; its new status, or None if someone else holds it."""
+        row = self._claim(row_id, utcnow())
+        return None if row is None else self.deliver_now(row)
+
+    def deliver_now(self, row: OutboxMessage) -> str:
+        """Try a row its creator holds (or that was claimed) once; returns its new status."""
         now = utcnow()
-        row = self._claim(row_id, now)
-        if row is None:
-            return None
         changes: dict[str, Any] = {"locked_until": None, "attempts": row.attempts + 1}
         try:
             changes.update(self._send(row, now))
@@ -132,7 +139,7 @@ class OutboxSender:
 
     def _send(self, row: OutboxMessage, now: datetime) -> dict[str, Any]:
         if row.kind == "reply":
-            fresh = row.created_at > now - REPLY_TOKEN_FRESH
+            fresh = row.reply_by is None or now < row.reply_by
             if fresh and row.reply_token:
                 try:
                     self.gateway.reply(row.reply_token, row.messages)

@@ -1,16 +1,15 @@
-"""The event workers: threads that lease a source's lane and handle its events in order.
+"""The event workers: threads that take the next event a user is waiting on and handle it.
 
 The same loop runs inside the web process (the default) or in `flask --app wsgi worker`
-processes; lanes are leased in the database, so any mix of them agrees on who does what.
+processes. Events are claimed with row locks in the database, so any mix of threads and
+processes agrees on who does what, and a worker that dies releases what it held.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import traceback
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -23,7 +22,6 @@ from bot.models import InboxEvent, OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-LEASE = timedelta(seconds=60)
 APOLOGY = "ขออภัยค่ะ ระบบขัดข้องชั่วคราว จึงทำรายการล่าสุดไม่สำเร็จ กรุณาลองใหม่อีกครั้งในภายหลังนะคะ"
 
 EventHandler = Callable[[Session, InboxEvent], list[OutboxMessage] | None]
@@ -46,14 +44,11 @@ class EventWorkers:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._prefix = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     # Life cycle ------------------------------------------------------------------------
     def start(self) -> None:
         for n in range(self.count):
-            thread = threading.Thread(
-                target=self._run, args=(f"{self._prefix}-{n}",), name=f"inbox-{n}", daemon=True
-            )
+            thread = threading.Thread(target=self._run, name=f"inbox-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -68,88 +63,61 @@ class EventWorkers:
         """New events were stored: wake the workers now rather than at the next poll."""
         self._wake.set()
 
-    def _run(self, owner: str) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.work_once(owner)
+                busy = self.work_once()
             except Exception:
                 # The database may be restarting; keep the thread alive and try again.
-                log.exception("inbox worker %s: unexpected error", owner)
+                log.exception("inbox worker: unexpected error")
                 busy = False
             if not busy:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
 
     # Work ------------------------------------------------------------------------------
-    def work_once(self, owner: str) -> bool:
-        """Lease one lane with due events and drain it; False when there was nothing to do."""
-        now = utcnow()
+    def work_once(self) -> bool:
+        """Handle one event; False when none may be handled now."""
         with self.db.transaction() as session:
-            keys = inbox.due_lanes(session, now)
-        for key in keys:
-            with self.db.transaction() as session:
-                taken = inbox.acquire_lane(session, key, owner, now, LEASE)
-            if not taken:
-                continue
-            try:
-                handled = self._drain(key, owner)
-            finally:
-                with self.db.transaction() as session:
-                    inbox.release_lane(session, key, owner)
-            if handled:
-                return True
-        return False
-
-    def _drain(self, key: str, owner: str) -> int:
-        """Handle the source's due events in order; returns how many were handled."""
-        handled = 0
-        while not self._stop.is_set():
-            now = utcnow()
-            with self.db.transaction() as session:
-                event = inbox.next_event(session, key)
-                if event is None or event.next_attempt_at > now:
-                    break
-                if not inbox.renew_lane(session, key, owner, now + LEASE):
-                    break  # our lease expired and someone else took over
-                event_id = event.id
-            self.process(event_id)
-            handled += 1
-        return handled
-
-    def process(self, event_id: int) -> None:
-        try:
-            with self.db.transaction() as session:
-                event = session.get(InboxEvent, event_id)
-                if event is None or event.status != "pending":
-                    return
-                sent = self.handle(session, event)
-                event.status = "done" if sent is not None else "ignored"
-                event.attempts += 1
-                event.handled_at = utcnow()
-                session.flush()
-                sent_ids = [row.id for row in sent or []]
-        except Exception as exc:
-            log.exception("event %s failed", event_id)
-            sent_ids = self._failed(event_id, exc)
-        for row_id in sent_ids:
-            self.sender.deliver(row_id)
-
-    def _failed(self, event_id: int, exc: Exception) -> list[int]:
-        with self.db.transaction() as session:
-            event = session.get(InboxEvent, event_id)
+            event = inbox.claim_next(session, utcnow())
             if event is None:
-                return []
-            event.attempts += 1
-            event.last_error = "".join(traceback.format_exception(exc))[-4000:]
-            if event.attempts < MAX_ATTEMPTS:
-                event.next_attempt_at = utcnow() + timedelta(seconds=2 ** (event.attempts - 1))
-                return []
-            event.status = "failed"
-            user_id = (event.payload.get("source") or {}).get("userId")
-            if not user_id:
-                return []
-            row = outbox.enqueue_reply(
-                session, event.payload.get("replyToken"), user_id, [render.text(APOLOGY)], event.id
-            )
+                return False
+            try:
+                # A savepoint, so a failing handler's changes go while the claim stays ours.
+                with session.begin_nested():
+                    sent = self.handle(session, event)
+                    event.status = "done" if sent is not None else "ignored"
+                    event.attempts += 1
+                    event.handled_at = utcnow()
+            except Exception as exc:
+                log.exception("event %s failed", event.id)
+                sent = self._failed(session, event, exc)
+            # Sent from here right after commit; the outbox loop only steps in if we die.
+            for row in sent or []:
+                row.next_attempt_at = utcnow() + outbox.INLINE_GRACE
             session.flush()
-            return [row.id]
+        for row in sent or []:
+            self.sender.deliver_now(row)
+        return True
+
+    def _failed(self, session: Session, event: InboxEvent, exc: Exception) -> list[OutboxMessage]:
+        event.attempts += 1
+        event.last_error = "".join(traceback.format_exception(exc))[-4000:]
+        if event.attempts < MAX_ATTEMPTS:
+            # The user's later events wait behind this one (order), so keep the waits short.
+            event.next_attempt_at = utcnow() + timedelta(seconds=2 ** (event.attempts - 1))
+            return []
+        event.status = "failed"
+        user_id = (event.payload.get("source") or {}).get("userId")
+        if not user_id:
+            return []
+        return [
+            outbox.enqueue_reply(
+                session,
+                event.payload.get("replyToken"),
+                user_id,
+                [render.text(APOLOGY)],
+                event.id,
+                reply_by=event.received_at + outbox.REPLY_TOKEN_LIFE,
+            )
+        ]

@@ -103,3 +103,26 @@ def test_more_than_five_replies_go_out_in_several_requests(line, keyword):
     sends = [(r.endpoint, len(r.json["messages"])) for r in line.platform.requests]
     assert sends == [("reply", 5), ("push", 2)]
     assert line.platform.texts(person.user_id) == [f"ข้อ {n}" for n in range(7)]
+
+
+def test_an_event_handled_after_its_reply_token_expired_is_answered_by_push(
+    stopped_app, line_platform
+):
+    """A backlog: the token is past its minute, so no doomed reply call is made first."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.models import InboxEvent, utcnow
+    from tests.chat import Chat
+
+    chat = Chat(stopped_app, line_platform, stopped_app.config["LINE_CHANNEL_SECRET"])
+    person = chat.user()
+    token = line_platform.issue_reply_token(person.user_id, ttl_seconds=600)
+    chat.send(events.text_event(person.user_id, "ช่วยเหลือ", token))
+    with db.transaction() as session:
+        session.execute(update(InboxEvent).values(received_at=utcnow() - timedelta(seconds=55)))
+    stopped_app.extensions["runtime"].start()
+    chat.settle()
+    assert [r.endpoint for r in line_platform.requests if r.endpoint != "loading"] == ["push"]
+    assert len(person.received()) == 1

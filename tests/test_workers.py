@@ -13,17 +13,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot import inbox
 from bot.db import db
-from bot.models import InboxEvent, Lane, utcnow
+from bot.models import InboxEvent, utcnow
 from tests.chat import Chat
 from tests.fakeline import webhook as events
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def inbox() -> list[InboxEvent]:
+def inbox_rows() -> list[InboxEvent]:
     with db.transaction() as session:
         return list(session.scalars(select(InboxEvent).order_by(InboxEvent.id)))
 
@@ -39,7 +41,7 @@ def test_a_failing_handler_is_retried_then_kept_as_failed_with_an_apology(line, 
     person = line.user()
     person.say("พัง")
     assert len(calls) == 3  # bounded retries
-    (event,) = inbox()
+    (event,) = inbox_rows()
     assert event.status == "failed" and "simulated bug" in event.last_error
     assert "ขออภัย" in person.last_text  # an apology, not silence
     assert line.client.get("/healthz").json["failed_events"] == 1
@@ -47,25 +49,24 @@ def test_a_failing_handler_is_retried_then_kept_as_failed_with_an_apology(line, 
     assert "ข้อมูลของฉัน" in person.last_text or "ลงทะเบียน" in person.last_text
 
 
-def test_a_lane_held_by_a_dead_worker_is_taken_over_when_its_lease_ends(stopped_app, line_platform):
+def test_an_event_held_by_a_worker_that_dies_is_handled_once_by_another(stopped_app, line_platform):
+    """A worker mid-handling holds the event's row lock; when it dies its transaction is
+    rolled back, and another worker handles the event, once."""
     chat = Chat(stopped_app, line_platform, stopped_app.config["LINE_CHANNEL_SECRET"])
     person = chat.user()
-    chat.send(
-        events.text_event(
-            person.user_id, "ช่วยเหลือ", line_platform.issue_reply_token(person.user_id)
-        )
-    )
-    with db.transaction() as session:  # a worker took the lane, then died
-        session.execute(
-            update(Lane)
-            .where(Lane.source_key == person.user_id)
-            .values(locked_by="dead-worker", locked_until=utcnow() + timedelta(seconds=2))
-        )
+    token = line_platform.issue_reply_token(person.user_id)
+    chat.send(events.text_event(person.user_id, "ช่วยเหลือ", token))
+    dying = db.engine.connect()  # the doomed worker: claims the event, starts work …
+    transaction = dying.begin()
+    claimed = inbox.claim_next(Session(bind=dying), utcnow())
+    assert claimed is not None
     stopped_app.extensions["runtime"].start()
-    time.sleep(1)
-    assert inbox()[0].status == "pending"  # still leased: nobody else touches it
+    time.sleep(1.5)
+    assert person.received() == []  # … nobody else touches it meanwhile …
+    transaction.rollback()  # … and dies.
+    dying.close()
     chat.settle()
-    assert inbox()[0].status == "done"
+    assert inbox_rows()[0].status == "done"
     assert len(person.received()) == 1
 
 
@@ -135,10 +136,10 @@ def test_events_stored_by_a_killed_process_are_handled_once_after_restart(
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
-    assert [e.status for e in inbox()] == ["pending"] * 3
+    assert [e.status for e in inbox_rows()] == ["pending"] * 3
     stopped_app.extensions["runtime"].start()
     chat.settle()
-    assert [e.status for e in inbox()] == ["done"] * 3
+    assert [e.status for e in inbox_rows()] == ["done"] * 3
     for person in people:
         assert len(line_platform.deliveries(person.user_id)) == 1
 
@@ -180,4 +181,4 @@ def test_the_scheduler_purges_old_handled_events_but_keeps_failed_ones(app):
                 )
             )
     purge_handled()
-    assert sorted(e.status for e in inbox()) == ["failed", "pending"]
+    assert sorted(e.status for e in inbox_rows()) == ["failed", "pending"]

@@ -1,7 +1,7 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
 from bot.models.base import Base, UTCDateTime, utcnow
-from bot.models.messaging import InboxEvent, Lane, OutboxMessage
+from bot.models.messaging import InboxEvent, OutboxMessage
 from bot.models.people import (
     ROLES,
     AuditLog,
@@ -36,7 +36,6 @@ __all__ = [
     "InboxEvent",
     "InviteAttempt",
     "InviteCode",
-    "Lane",
     "LeaderProfile",
     "OutboxMessage",
     "Plan",

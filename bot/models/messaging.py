@@ -15,7 +15,11 @@ class InboxEvent(Base):
     """A webhook event as LINE sent it, stored before the webhook answers 200."""
 
     __tablename__ = "inbox_events"
-    __table_args__ = (Index("ix_inbox_events_lane", "status", "source_key", "timestamp_ms"),)
+    __table_args__ = (
+        # The claim query: the earliest pending events, and "is an earlier one still pending?"
+        Index("ix_inbox_events_claim", "status", "timestamp_ms"),
+        Index("ix_inbox_events_source", "source_key", "status", "timestamp_ms"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -34,20 +38,6 @@ class InboxEvent(Base):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Lane(Base):
-    """A per-source lease: whoever holds it is the only one handling that source's events.
-
-    A lease rather than a database lock, so the same rule holds across threads and separate
-    worker processes on SQLite and PostgreSQL alike, and a killed worker's lease simply expires.
-    """
-
-    __tablename__ = "lanes"
-
-    source_key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    locked_by: Mapped[str | None] = mapped_column(String(64))
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
 class OutboxMessage(Base):
     """A send to LINE, written in the same transaction as the change that caused it.
 
@@ -61,6 +51,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # reply, push, multicast
     reply_token: Mapped[str | None] = mapped_column(String(200))
+    # LINE's reply tokens last about a minute from the event; past this we push instead.
+    reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recipients: Mapped[list[str]] = mapped_column(JSON)
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)
