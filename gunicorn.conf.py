@@ -9,7 +9,8 @@ import os
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "8"))
+# Requests mostly wait (on the inbox writer's group commit); more threads make bigger batches.
+threads = int(os.environ.get("WEB_THREADS", "32"))
 timeout = 30
 accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None
 # gunicorn's control socket defaults to one path per user; two instances would fight over it.

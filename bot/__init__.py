@@ -57,9 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     import handlers  # noqa: F401 - registers every handler with the registry
     from bot import cli, webhook
+    from bot.inbox_writer import InboxWriter
     from bot.runtime import Runtime
 
     app.register_blueprint(webhook.bp)
+    app.extensions["inbox_writer"] = InboxWriter(db)
     cli.init_app(app)
     app.extensions["runtime"] = Runtime(app, db)
     return app

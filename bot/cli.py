@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -99,8 +100,16 @@ def richmenu_sync() -> None:
 
 @click.command("worker")
 @click.option("--scheduler/--no-scheduler", default=False, help="Also run the scheduler here.")
-def worker(scheduler: bool) -> None:
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=10,
+    show_default=True,
+    help="Lower CPU priority, so web processes on the same machine answer LINE first.",
+)
+def worker(scheduler: bool, nice: int) -> None:
     """Handle stored webhook events in this process (for deployments with separate workers)."""
+    os.nice(nice)
     runtime = current_app.extensions["runtime"]
     runtime.start(workers=True, scheduler=scheduler)
     stop = threading.Event()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -27,7 +27,16 @@ class Database:
         else:
             # No pre-ping (a round trip per checkout): a dropped connection fails one unit of work,
             # is invalidated by SQLAlchemy, and the retry reconnects.
-            engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+            # No server-side prepared statements either: a plan prepared while the inbox was
+            # nearly empty (fresh database, stale statistics) stays in use for the life of the
+            # connection and turned the claim query quadratic once a backlog built up.
+            engine = create_engine(
+                url,
+                pool_size=10,
+                max_overflow=10,
+                pool_recycle=1800,
+                connect_args={"prepare_threshold": None},
+            )
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         app.extensions["db"] = self
@@ -43,6 +52,13 @@ class Database:
         assert self._sessions is not None, "Database.init_app was not called"
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection inside one transaction, for bulk statements without the ORM."""
+        assert self.engine is not None, "Database.init_app was not called"
+        with self.engine.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         if self.engine is not None:

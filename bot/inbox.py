@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -18,10 +18,15 @@ class EnvelopeError(ValueError):
     """The body is not a webhook envelope as LINE sends it."""
 
 
+def _no_constants(name: str) -> None:
+    # NaN and Infinity are not JSON, and PostgreSQL's JSON type refuses them.
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_envelope(body: bytes) -> list[dict[str, Any]]:
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        envelope = json.loads(body, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise EnvelopeError("body is not JSON") from exc
     if not isinstance(envelope, dict) or not isinstance(envelope.get("events"), list):
         raise EnvelopeError("no events list")
@@ -31,8 +36,8 @@ def parse_envelope(body: bytes) -> list[dict[str, Any]]:
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise EnvelopeError("an event has no type")
         stamp = event.get("timestamp")
-        if not isinstance(stamp, int) or isinstance(stamp, bool):
-            raise EnvelopeError("an event has no integer timestamp")
+        if not isinstance(stamp, int) or isinstance(stamp, bool) or not 0 <= stamp < 2**53:
+            raise EnvelopeError("an event has no valid timestamp")
         if "source" in event and not isinstance(event["source"], dict):
             raise EnvelopeError("an event source is not an object")
         if "webhookEventId" in event and not isinstance(event["webhookEventId"], str):
@@ -58,11 +63,7 @@ def _event_id(event: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()[:57]
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
-def store_events(session: Session, events: list[dict[str, Any]]) -> None:
+def store_events(connection: Connection | Session, events: list[dict[str, Any]]) -> None:
     """Record events once each; redeliveries (a webhookEventId seen before) are dropped."""
     if not events:
         return
@@ -88,10 +89,10 @@ def store_events(session: Session, events: list[dict[str, Any]]) -> None:
             },
         )
     # Rows as parameters (not baked into VALUES) so SQLAlchemy caches the compiled statement.
-    statement = _insert(session)(InboxEvent).on_conflict_do_nothing(
-        index_elements=["webhook_event_id"]
-    )
-    session.execute(statement, list(rows.values()))
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(InboxEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"])
+    connection.execute(statement, list(rows.values()))
 
 
 def claim_next(session: Session, now: datetime) -> InboxEvent | None:

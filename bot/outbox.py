@@ -120,12 +120,14 @@ class OutboxSender:
         row = self._claim(row_id, utcnow())
         return None if row is None else self.deliver_now(row)
 
-    def deliver_now(self, row: OutboxMessage) -> str:
-        """Try a row its creator holds (or that was claimed) once; returns its new status."""
+    def deliver_now(self, row: OutboxMessage, *, check_following: bool = True) -> str:
+        """Try a row its creator holds (or that was claimed) once; returns its new status.
+
+        `check_following=False` when the sender just heard from the recipient or checked."""
         now = utcnow()
         changes: dict[str, Any] = {"locked_until": None, "attempts": row.attempts + 1}
         try:
-            changes.update(self._send(row, now))
+            changes.update(self._send(row, now, check_following))
         except LineError as exc:
             changes.update(self._failure(row, exc, now))
         except message_limits.MessageLimitError as exc:
@@ -137,7 +139,7 @@ class OutboxSender:
             )
         return changes.get("status", "pending")
 
-    def _send(self, row: OutboxMessage, now: datetime) -> dict[str, Any]:
+    def _send(self, row: OutboxMessage, now: datetime, check_following: bool) -> dict[str, Any]:
         if row.kind == "reply":
             fresh = row.reply_by is None or now < row.reply_by
             if fresh and row.reply_token:
@@ -148,7 +150,7 @@ class OutboxSender:
                     log.info("reply %s refused (%s); sending it as a push", row.id, exc)
             row.kind = "push"  # the retry key stays the same from here on
         if row.kind == "push":
-            if not self._following(row.recipients[0]):
+            if check_following and not self._following(row.recipients[0]):
                 return {"kind": "push", "status": "skipped", "last_error": "user not following"}
             try:
                 self.gateway.push(row.recipients[0], row.messages, row.retry_key)

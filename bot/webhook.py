@@ -47,8 +47,7 @@ def callback():  # type: ignore[no-untyped-def]
         return _bad(str(exc))
     if events:
         # If this fails (database down), Flask answers 500 and LINE redelivers later.
-        with db.transaction() as session:
-            inbox.store_events(session, events)
+        current_app.extensions["inbox_writer"].store(events)
         runtime = current_app.extensions.get("runtime")
         if runtime is not None:
             runtime.notify()

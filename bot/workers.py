@@ -97,7 +97,8 @@ class EventWorkers:
                 row.next_attempt_at = utcnow() + outbox.INLINE_GRACE
             session.flush()
         for row in sent or []:
-            self.sender.deliver_now(row)
+            # Replies go to who just wrote; pushes to others were checked by Context.push.
+            self.sender.deliver_now(row, check_following=False)
         return True
 
     def _failed(self, session: Session, event: InboxEvent, exc: Exception) -> list[OutboxMessage]:

@@ -68,8 +68,23 @@ def test_bad_signature_gets_400_and_stores_nothing(line, signature):
         b'{"events": [{"timestamp": 1, "type": 5}]}',
         b'{"events": [{"type": "message", "timestamp": "now"}]}',
         '{"events": [], "x": "\udcff"}'.encode("utf-8", "surrogatepass"),
+        b'{"events": [{"type": "message", "timestamp": 1, "x": NaN}]}',
+        b'{"events": [{"type": "message", "timestamp": 1180591620717411303424}]}',
+        b"[" * 100_000 + b"]" * 100_000,
     ],
-    ids=["truncated", "list", "no-events", "events-object", "no-ts", "type-int", "ts-str", "utf8"],
+    ids=[
+        "truncated",
+        "list",
+        "no-events",
+        "events-object",
+        "no-ts",
+        "type-int",
+        "ts-str",
+        "utf8",
+        "nan",
+        "huge-ts",
+        "deep",
+    ],
 )
 def test_bodies_that_are_not_an_envelope_get_400(line, body):
     response = line.post(body)
