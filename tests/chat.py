@@ -130,9 +130,12 @@ class Person:
     def postback(self, data: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         return self._act(events.postback_event(self.user_id, data, self._token(), params=params))
 
-    def tap(self, label: str, messages: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Tap the button or quick reply chip with this label in the latest messages."""
-        action = self.find_action(label, messages)
+    def tap(
+        self, label: str, messages: list[dict[str, Any]] | None = None, nth: int = 0
+    ) -> list[dict[str, Any]]:
+        """Tap the button or quick reply chip with this label in the latest messages (the
+        `nth` such button of the newest message that has one)."""
+        action = self.find_action(label, messages, nth)
         if action["type"] == "message":
             return self.say(action["text"])
         if action["type"] == "postback":
@@ -152,14 +155,15 @@ class Person:
         return "\n".join(_texts(self.last))
 
     def find_action(
-        self, label: str, messages: list[dict[str, Any]] | None = None
+        self, label: str, messages: list[dict[str, Any]] | None = None, nth: int = 0
     ) -> dict[str, Any]:
         labels = []
         for message in reversed(messages if messages is not None else self.last):
-            for action in _walk_actions(message):
-                labels.append(action.get("label"))
-                if action.get("label") == label:
-                    return action
+            actions = list(_walk_actions(message))
+            labels += [a.get("label") for a in actions]
+            matching = [a for a in actions if a.get("label") == label]
+            if len(matching) > nth:
+                return matching[nth]
         raise AssertionError(f"no button {label!r}; buttons seen: {labels}")
 
     def labels(self) -> list[str]:
