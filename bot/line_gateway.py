@@ -32,6 +32,9 @@ from bot.ratelimit import TokenBucket, line_limits
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Calls made while a handler holds its database transaction (loading dots, the profile's
+# display name, a rich-menu link) are nice to have: give up on them quickly.
+QUICK_CALL_TIMEOUT = 3.0
 
 
 @dataclass
@@ -72,10 +75,18 @@ class LineGateway:
         configuration.retries = urllib3.Retry(total=0, redirect=0)
         return configuration
 
-    def _call(self, bucket: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _call(
+        self,
+        bucket: str,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> T:
         self._limits[bucket].acquire()
         try:
-            return fn(*args, _request_timeout=self.timeout, **kwargs)
+            limit = min(timeout, self.timeout) if timeout else self.timeout
+            return fn(*args, _request_timeout=limit, **kwargs)
         except ApiException as exc:
             raise _line_error(exc) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -105,13 +116,20 @@ class LineGateway:
 
     def show_loading(self, user_id: str, seconds: int = 5) -> None:
         request = ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds)
-        self._call("loading", self._api.show_loading_animation_with_http_info, request)
+        self._call(
+            "loading",
+            self._api.show_loading_animation_with_http_info,
+            request,
+            timeout=QUICK_CALL_TIMEOUT,
+        )
 
     # Users and content -----------------------------------------------------------------
     def profile(self, user_id: str) -> dict[str, Any] | None:
         """The user's LINE profile, or None when LINE does not know the user (404)."""
         try:
-            response = self._call("profile", self._api.get_profile_with_http_info, user_id)
+            response = self._call(
+                "profile", self._api.get_profile_with_http_info, user_id, timeout=QUICK_CALL_TIMEOUT
+            )
         except LineError as exc:
             if exc.status == 404:
                 return None
@@ -153,7 +171,13 @@ class LineGateway:
         self._call("message", self._api.set_default_rich_menu_with_http_info, menu_id)
 
     def link_rich_menu(self, user_id: str, menu_id: str) -> None:
-        self._call("message", self._api.link_rich_menu_id_to_user_with_http_info, user_id, menu_id)
+        self._call(
+            "message",
+            self._api.link_rich_menu_id_to_user_with_http_info,
+            user_id,
+            menu_id,
+            timeout=QUICK_CALL_TIMEOUT,
+        )
 
     def link_rich_menu_bulk(self, user_ids: list[str], menu_id: str) -> None:
         for start in range(0, len(user_ids), 500):
