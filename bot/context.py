@@ -63,7 +63,9 @@ class Context:
     def push(self, user: User, messages: list[dict[str, Any]]) -> None:
         """Push to another user (counts against the monthly quota: use sparingly)."""
         if user.following:
-            self.sent.append(outbox.enqueue_push(self.session, user.line_user_id, messages))
+            self.sent.append(
+                outbox.enqueue_push(self.session, user.line_user_id, messages, inline=True)
+            )
 
     def show_loading(self, seconds: int = 5) -> None:
         """The typing dots, for steps that take more than a moment. Best effort."""
@@ -88,6 +90,7 @@ class Context:
                     chunk,
                     self.inbox.id,
                     reply_by=self.inbox.received_at + outbox.REPLY_TOKEN_LIFE,
+                    inline=True,
                 )
             )
         self.replies = []

@@ -31,8 +31,11 @@ REPLY_TOKEN_LIFE = timedelta(seconds=50)
 INLINE_GRACE = timedelta(seconds=30)
 
 
-def _add(session: Session, **fields: Any) -> OutboxMessage:
+def _add(session: Session, inline: bool = False, **fields: Any) -> OutboxMessage:
+    """`inline`: the event worker that writes the row sends it itself right after commit."""
     message_limits.check(fields["messages"])
+    if inline:
+        fields["next_attempt_at"] = utcnow() + INLINE_GRACE
     row = OutboxMessage(retry_key=str(uuid.uuid4()), **fields)
     session.add(row)
     return row
@@ -45,11 +48,13 @@ def enqueue_reply(
     messages: list[dict[str, Any]],
     inbox_event_id: int | None = None,
     reply_by: datetime | None = None,
+    inline: bool = False,
 ) -> OutboxMessage:
     """A reply when a token is at hand (usable until `reply_by`), else a push to the user."""
     kind = "reply" if reply_token else "push"
     return _add(
         session,
+        inline,
         kind=kind,
         reply_token=reply_token,
         reply_by=reply_by,
@@ -60,9 +65,9 @@ def enqueue_reply(
 
 
 def enqueue_push(
-    session: Session, line_user_id: str, messages: list[dict[str, Any]]
+    session: Session, line_user_id: str, messages: list[dict[str, Any]], inline: bool = False
 ) -> OutboxMessage:
-    return _add(session, kind="push", recipients=[line_user_id], messages=messages)
+    return _add(session, inline, kind="push", recipients=[line_user_id], messages=messages)
 
 
 def enqueue_multicast(

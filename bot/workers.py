@@ -92,10 +92,8 @@ class EventWorkers:
             except Exception as exc:
                 log.exception("event %s failed", event.id)
                 sent = self._failed(session, event, exc)
-            # Sent from here right after commit; the outbox loop only steps in if we die.
-            for row in sent or []:
-                row.next_attempt_at = utcnow() + outbox.INLINE_GRACE
             session.flush()
+        # Rows written `inline` are sent from here; the outbox loop only steps in if we die.
         for row in sent or []:
             # Replies go to who just wrote; pushes to others were checked by Context.push.
             self.sender.deliver_now(row, check_following=False)
@@ -120,5 +118,6 @@ class EventWorkers:
                 [render.text(APOLOGY)],
                 event.id,
                 reply_by=event.received_at + outbox.REPLY_TOKEN_LIFE,
+                inline=True,
             )
         ]
