@@ -179,3 +179,18 @@ def test_a_registered_leader_edits_her_phone(line):
     assert profile.phone == "0923456789" and profile.full_name == "ลำดวน ใจงาม"
     with db.transaction() as session:
         assert session.scalar(select(AuditLog).where(AuditLog.action == "leader.update"))
+
+
+def test_stickers_photos_and_stray_words_never_meet_silence(line):
+    from tests.fakeline import webhook as events
+
+    person = line.user()
+    register(person)
+    token = line.platform.issue_reply_token(person.user_id)
+    sticker = events.text_event(person.user_id, "x", token)
+    sticker["message"] = {"id": "1", "type": "sticker", "packageId": "446", "stickerId": "1988"}
+    line.send(sticker)
+    line.settle()
+    assert "เข้าใจเฉพาะข้อความ" in "\n".join(line.platform.texts(person.user_id)[-2:])
+    person.say("ยกเลิก")  # nothing to cancel outside a form
+    assert "ไม่มีรายการที่ทำค้างอยู่" in person.last_text

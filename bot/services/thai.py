@@ -22,10 +22,6 @@ def thai_date(value: date | datetime, tz: str = "Asia/Bangkok", short: bool = Fa
     return thai_strftime(value, "%-d %b %y" if short else "%-d %B %Y")
 
 
-def thai_datetime(value: datetime, tz: str = "Asia/Bangkok") -> str:
-    return thai_strftime(value.astimezone(ZoneInfo(tz)), "%-d %B %Y เวลา %H:%M น.")
-
-
 def normalize_phone(text: str) -> str | None:
     """A Thai phone number as 9 or 10 digits starting with 0, or None if it cannot be one.
 
