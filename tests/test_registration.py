@@ -188,7 +188,14 @@ def test_stickers_photos_and_stray_words_never_meet_silence(line):
     register(person)
     token = line.platform.issue_reply_token(person.user_id)
     sticker = events.text_event(person.user_id, "x", token)
-    sticker["message"] = {"id": "1", "type": "sticker", "packageId": "446", "stickerId": "1988"}
+    sticker["message"] = {
+        "id": "1",
+        "type": "sticker",
+        "packageId": "446",
+        "stickerId": "1988",
+        "stickerResourceType": "STATIC",
+        "quoteToken": "q",
+    }
     line.send(sticker)
     line.settle()
     assert "เข้าใจเฉพาะข้อความ" in "\n".join(line.platform.texts(person.user_id)[-2:])
