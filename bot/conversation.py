@@ -54,15 +54,11 @@ class Flow:
         name: str,
         *,
         cancelled: str,
-        on_cancel: Callable[[Context], None] | None = None,
-        on_end: Callable[[Context], None] | None = None,
     ) -> None:
         self.name = name
         self.steps: dict[str, Step] = {}
         self.first: str | None = None
         self.cancelled = cancelled  # what the user is told after ยกเลิก
-        self.on_cancel = on_cancel
-        self.on_end = on_end
 
     def step(self, name: str, *, ask: Asker, help: str) -> Step:
         """Add a step; use the returned step's `.text` and `.postback` as decorators."""
@@ -124,8 +120,6 @@ class Flow:
         if state is not None:
             ctx.session.delete(state)
             ctx.session.flush()
-        if self.on_end:
-            self.on_end(ctx)
 
     # Input -----------------------------------------------------------------------------
     def handle_text(self, ctx: Context, text: str) -> None:
@@ -136,8 +130,6 @@ class Flow:
         if word in CANCEL_WORDS:
             ctx.session.delete(state)
             ctx.session.flush()
-            if self.on_cancel:
-                self.on_cancel(ctx)
             ctx.reply(render.text(self.cancelled))
         elif word in HELP_WORDS:
             ctx.reply(render.text(step.help))
