@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot import create_app
 from bot.db import db
 from bot.models import InboxEvent
+from bot.workers import EventWorkers
 from tests.fakeline import webhook as events
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -199,8 +200,15 @@ def test_events_of_one_user_are_handled_in_timestamp_order(stopped_app, line_pla
         t.start()
     for t in threads:
         t.join()
-    stopped_app.extensions["runtime"].start()  # four workers race for the lanes
-    chat.settle()
+    runtime = stopped_app.extensions["runtime"]
+    # A second pool beside the app's own, as a separate worker process would be.
+    other = EventWorkers(db, runtime.workers.handle, runtime.sender, count=3)
+    runtime.start()
+    other.start()
+    try:
+        chat.settle()
+    finally:
+        other.stop()
     rows = stored()
     assert len(rows) == len(batch) and all(r.status == "done" for r in rows)
     for person in people:
