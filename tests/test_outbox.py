@@ -51,7 +51,9 @@ def test_push_retries_5xx_and_429_with_the_same_retry_key(line):
 def test_a_push_that_timed_out_but_arrived_is_not_sent_twice(line):
     """LINE accepted it but we never saw the answer: the retry gets 409, counted as sent."""
     person = line.user()
-    line.platform.hang("push", seconds=3)  # longer than the bot's 2 s time-out
+    # Longer than the bot's 2 s time-out, shorter than time-out + first backoff (1 s), so the
+    # hung request is accepted before the retry arrives.
+    line.platform.hang("push", seconds=2.5)
     push(person.user_id, "ครั้งเดียวเท่านั้น")
     line.settle(timeout=30)
     statuses = [r.status for r in line.platform.requests if r.endpoint == "push"]
