@@ -103,7 +103,6 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": _secret_key(env, instance_path),
         "INBOX_WORKERS": _int(env, "INBOX_WORKERS", 4, 0, 64),
-        "OUTBOX_SENDERS": _int(env, "OUTBOX_SENDERS", 2, 0, 16),
         "RUN_SCHEDULER": _bool(env, "RUN_SCHEDULER", False),
         "LOG_LEVEL": str(env.get("LOG_LEVEL") or "INFO").upper(),
     }

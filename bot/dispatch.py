@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # An event that waited this long in the inbox means a backlog: show the user we are on it.
 BACKLOG = timedelta(seconds=1)
+# Events a person sent and now waits on (not follow/unfollow, where nobody is typing).
+WAITED_ON = {"message", "postback"}
 ONE_TO_ONE_ONLY = "ขออภัยค่ะ บอทนี้ใช้งานได้ในแชตส่วนตัวเท่านั้น กรุณาเพิ่มเพื่อนแล้วคุยกับบอทโดยตรงนะคะ"
 # Events LINE sends into groups that carry a reply token worth answering once.
 GROUP_REPLY_EVENTS = {"message", "join", "postback"}
@@ -50,7 +52,7 @@ def handle_event(
         user = user_for(session, event.source.user_id)
         user.last_seen_at = utcnow()
     ctx = Context(session, gateway, row, event, user, utcnow())
-    if user is not None and ctx.now - row.received_at > BACKLOG:
+    if user is not None and row.event_type in WAITED_ON and ctx.now - row.received_at > BACKLOG:
         ctx.show_loading()
 
     if source_type in {"group", "room"}:

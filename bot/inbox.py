@@ -63,7 +63,7 @@ def _event_id(event: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()[:57]
 
 
-def store_events(connection: Connection | Session, events: list[dict[str, Any]]) -> None:
+def store_events(connection: Connection, events: list[dict[str, Any]]) -> None:
     """Record events once each; redeliveries (a webhookEventId seen before) are dropped."""
     if not events:
         return
@@ -89,8 +89,7 @@ def store_events(connection: Connection | Session, events: list[dict[str, Any]])
             },
         )
     # Rows as parameters (not baked into VALUES) so SQLAlchemy caches the compiled statement.
-    bind = connection.get_bind() if isinstance(connection, Session) else connection
-    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(InboxEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"])
     connection.execute(statement, list(rows.values()))
 
