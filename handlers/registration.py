@@ -298,3 +298,11 @@ def on_summary_tap(ctx: Context, data: dict[str, str]) -> str | None:
     )
     link_menu(ctx)
     return END
+
+
+@registry.on_keyword("ลงทะเบียน", "สมัคร", roles=("leader", "officer", "province", "admin"))
+def already_registered(ctx: Context) -> None:
+    ctx.reply(
+        render.text('คุณลงทะเบียนไว้แล้วค่ะ ต้องการเปลี่ยนข้อมูล พิมพ์ "แก้ไขข้อมูล" ได้เลย'),
+        help_message(ctx.user),
+    )

@@ -201,3 +201,21 @@ def test_stickers_photos_and_stray_words_never_meet_silence(line):
     assert "เข้าใจเฉพาะข้อความ" in "\n".join(line.platform.texts(person.user_id)[-2:])
     person.say("ยกเลิก")  # nothing to cancel outside a form
     assert "ไม่มีรายการที่ทำค้างอยู่" in person.last_text
+
+
+def test_registering_again_or_re_tapping_consent_changes_nothing(line):
+    person = line.user()
+    register(person)
+    consent_card = next(m for m in line.platform.deliveries(person.user_id) if m["type"] == "flex")
+    before = _profile(_user(person.user_id))
+    person.tap("ยอมรับ", [consent_card])  # the old consent card, tapped again
+    assert "ให้ความยินยอมไว้แล้ว" in person.last_text
+    person.say("ลงทะเบียน")
+    assert "ลงทะเบียนไว้แล้ว" in person.last_text
+    after = _profile(_user(person.user_id))
+    assert (after.full_name, after.phone, after.subdistrict_code) == (
+        before.full_name,
+        before.phone,
+        before.subdistrict_code,
+    )
+    assert _user(person.user_id).role == "leader"
