@@ -1,10 +1,11 @@
-"""`flask --app wsgi ...` commands: db, invite, richmenu, worker."""
+"""`flask --app wsgi ...` commands: db, invite, richmenu, standard, worker."""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -19,6 +20,7 @@ from bot.services import areas, invites, standard
 db_cli = AppGroup("db", help="Database schema.")
 invite_cli = AppGroup("invite", help="Invite codes for officers and province staff.")
 richmenu_cli = AppGroup("richmenu", help="Rich menus on LINE.")
+standard_cli = AppGroup("standard", help="The standard's areas and components per fiscal year.")
 
 
 @db_cli.command("upgrade")
@@ -87,6 +89,41 @@ def invite_revoke(invite_id: int) -> None:
         raise click.UsageError(str(exc)) from None
 
 
+@standard_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, required=True, help="Fiscal year (BE), e.g. 2570.")
+@click.option("--dry-run", is_flag=True, help="Validate and show the changes; save nothing.")
+def standard_load(path: Path, year: int, dry_run: bool) -> None:
+    """Validate a standard file and make it the edition of a fiscal year's new plans."""
+    if not 2500 <= year <= 2700:
+        raise click.UsageError("--year is a Buddhist Era year such as 2570")
+    try:
+        spec = standard.read(path)
+        with db.transaction() as session:
+            _, changes = standard.load_for_year(session, spec, year)
+            if dry_run:
+                session.rollback()
+    except standard.StandardError as exc:
+        raise click.ClickException(f"{path} was not loaded:\n{exc}") from None
+    for line in changes or ["no changes"]:
+        click.echo(line)
+    verb = "would use" if dry_run else "now uses"
+    click.echo(f"fiscal year {year} {verb} edition {spec.code}; existing plans keep theirs")
+
+
+@standard_cli.command("show")
+@click.option("--year", type=int, required=True, help="Fiscal year (BE), e.g. 2570.")
+def standard_show(year: int) -> None:
+    """Print the edition a fiscal year's new plans use."""
+    with db.transaction() as session:
+        version = standard.for_year(session, year)
+        click.echo(f"{year}: {version.code} {version.title}")
+        for area in version.areas:
+            click.echo(f"  {area.code} {area.name_th}")
+            for component in area.components:
+                click.echo(f"    {component.code} {component.name_th}")
+
+
 @richmenu_cli.command("sync")
 def richmenu_sync() -> None:
     """Draw, upload and link each role's rich menu."""
@@ -121,5 +158,5 @@ def worker(scheduler: bool, nice: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, invite_cli, richmenu_cli, worker):
+    for command in (db_cli, invite_cli, richmenu_cli, standard_cli, worker):
         app.cli.add_command(command)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.line_gateway import LineError, LineGateway
+from bot.links import Links
 from bot.models import ConversationState, InboxEvent, OutboxMessage, User
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ class Context:
     event: Any  # the line-bot-sdk webhook event model
     user: User | None
     now: datetime
+    links: Links | None = None
+    timezone: str = "Asia/Bangkok"
     replies: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxMessage] = field(default_factory=list)
 
@@ -50,6 +54,11 @@ class Context:
     def postback_params(self) -> dict[str, str]:
         postback = getattr(self.event, "postback", None)
         return dict(postback.params or {}) if postback is not None else {}
+
+    @property
+    def today(self) -> date:
+        """Today where the users are (the app's time zone), not in UTC."""
+        return self.now.astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def conversation(self) -> ConversationState | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +23,9 @@ END = "__end__"
 CANCEL_WORDS = {"ยกเลิก", "cancel"}
 HELP_WORDS = {"ช่วยเหลือ", "help", "วิธีใช้"}
 BACK_WORDS = {"ย้อนกลับ", "กลับ", "back"}
+RESUME_WORDS = {"ทำต่อ", "ทำต่อจากเดิม"}
+# A form left alone this long is not assumed to be what the next message answers.
+IDLE = timedelta(hours=1)
 
 # A step's input handler returns the next step's name, END, or None to stay (having replied).
 TextHandler = Callable[[Context, str], str | None]
@@ -54,11 +58,13 @@ class Flow:
         name: str,
         *,
         cancelled: str,
+        title: str = "ข้อมูล",
     ) -> None:
         self.name = name
         self.steps: dict[str, Step] = {}
         self.first: str | None = None
         self.cancelled = cancelled  # what the user is told after ยกเลิก
+        self.title = title  # what the user is filling in, for "… ค้างไว้"
 
     def step(self, name: str, *, ask: Asker, help: str) -> Step:
         """Add a step; use the returned step's `.text` and `.postback` as decorators."""
@@ -101,7 +107,21 @@ class Flow:
     def ask(self, ctx: Context) -> None:
         state = ctx.conversation
         assert state is not None
+        if state.data.get("_paused"):
+            self.update(ctx, _paused=False)
         ctx.reply(*self.steps[state.state].ask(ctx, self))
+
+    def offer_resume(self, ctx: Context) -> None:
+        """The user left this form (or long ago): ask before taking a message as an answer."""
+        if not Flow.data(ctx).get("_paused"):
+            self.update(ctx, _paused=True)
+        ctx.reply(
+            render.text(
+                f"คุณกรอก{self.title}ค้างไว้ค่ะ ต้องการทำต่อไหมคะ\n"
+                'แตะ "ทำต่อ" เพื่อกลับไปที่คำถามล่าสุด หรือ "ยกเลิก" เพื่อทิ้งข้อมูลที่กรอกไว้',
+                [render.say("ทำต่อ"), render.say("ยกเลิก")],
+            )
+        )
 
     def goto(self, ctx: Context, name: str) -> None:
         state = ctx.conversation
@@ -136,11 +156,24 @@ class Flow:
             self.ask(ctx)
         elif word in BACK_WORDS:
             self.back(ctx)
+        elif word in RESUME_WORDS:
+            ctx.reply(render.text("มาต่อจากที่ค้างไว้นะคะ"))
+            self.ask(ctx)
+        elif keyword := self._leaving_for(ctx, text):
+            # A menu tap or a command is not an answer: keep the form for later.
+            self.update(ctx, _paused=True)
+            keyword(ctx)
+        elif state.data.get("_paused") or ctx.now - state.updated_at > IDLE:
+            self.offer_resume(ctx)
         elif step.on_text is None:
             ctx.reply(render.text("กรุณาเลือกจากปุ่มในการ์ดด้านบนค่ะ"))
             self.ask(ctx)
         else:
             self._advance(ctx, step.on_text(ctx, text.strip()))
+
+    @staticmethod
+    def _leaving_for(ctx: Context, text: str) -> Callable[[Context], None] | None:
+        return registry.keyword(text, ctx.user.audience) if ctx.user else None
 
     def handle_postback(self, ctx: Context, data: dict[str, str]) -> None:
         state = ctx.conversation

@@ -4,6 +4,7 @@ the inbox so that it runs in a worker, after LINE already has its 200."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from linebot.v3.webhooks import Event
@@ -13,10 +14,20 @@ from sqlalchemy.orm import Session
 from bot import render
 from bot.context import Context
 from bot.line_gateway import LineGateway
+from bot.links import Links
 from bot.models import InboxEvent, OutboxMessage, User, utcnow
 from bot.registry import Registry
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Site:
+    """What handlers need from the configuration."""
+
+    links: Links | None = None
+    timezone: str = "Asia/Bangkok"
+
 
 # An event that waited this long in the inbox means a backlog: show the user we are on it.
 BACKLOG = timedelta(seconds=1)
@@ -37,7 +48,11 @@ def user_for(session: Session, line_user_id: str) -> User:
 
 
 def handle_event(
-    session: Session, gateway: LineGateway, registry: Registry, row: InboxEvent
+    session: Session,
+    gateway: LineGateway,
+    registry: Registry,
+    row: InboxEvent,
+    site: Site | None = None,
 ) -> list[OutboxMessage] | None:
     """Run the handler for a stored event. Returns the sends it queued, or None if the
     event is of a kind the bot does not handle (recorded, then ignored)."""
@@ -51,7 +66,8 @@ def handle_event(
     if source_type == "user" and event.source.user_id:
         user = user_for(session, event.source.user_id)
         user.last_seen_at = utcnow()
-    ctx = Context(session, gateway, row, event, user, utcnow())
+    site = site or Site()
+    ctx = Context(session, gateway, row, event, user, utcnow(), site.links, site.timezone)
     if user is not None and row.event_type in WAITED_ON and ctx.now - row.received_at > BACKLOG:
         ctx.show_loading()
 

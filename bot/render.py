@@ -76,3 +76,41 @@ def tap(label: str, data: str, display: str | None = None) -> dict[str, Any]:
 
 
 FLOW_CHIPS = [say("ย้อนกลับ"), say("ยกเลิก"), say("ช่วยเหลือ")]
+
+
+# Actions for buttons in Flex templates (passed in as `button.action`) ----------------------
+def postback_action(label: str, data: str, display: str | None = None) -> dict[str, Any]:
+    action = {"type": "postback", "label": clip(label, 40), "data": data}
+    if display:
+        action["displayText"] = clip(display, 300)
+    return action
+
+
+def message_action(label: str, typed: str | None = None) -> dict[str, Any]:
+    return {"type": "message", "label": clip(label, 40), "text": typed or label}
+
+
+def uri_action(label: str, uri: str) -> dict[str, Any]:
+    return {"type": "uri", "label": clip(label, 40), "uri": uri}
+
+
+def date_action(label: str, data: str, initial: str, earliest: str, latest: str) -> dict[str, Any]:
+    """A date picker (YYYY-MM-DD); the choice comes back in the postback's params."""
+    return {
+        "type": "datetimepicker",
+        "label": clip(label, 40),
+        "data": data,
+        "mode": "date",
+        "initial": initial,
+        "min": earliest,
+        "max": latest,
+    }
+
+
+def button(action: dict[str, Any], style: str = "secondary") -> dict[str, Any]:
+    return {"action": action, "style": style}
+
+
+def chip(action: dict[str, Any]) -> dict[str, Any]:
+    """A quick reply item from any action (quick reply labels are at most 20 characters)."""
+    return {"type": "action", "action": {**action, "label": clip(action["label"], 20)}}

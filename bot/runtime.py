@@ -9,8 +9,9 @@ import threading
 from flask import Flask
 
 from bot.db import Database
-from bot.dispatch import handle_event
+from bot.dispatch import Site, handle_event
 from bot.line_gateway import LineGateway
+from bot.links import Links
 from bot.outbox import OutboxSender
 from bot.registry import registry
 from bot.workers import EventWorkers
@@ -29,9 +30,12 @@ class Runtime:
             timeout=config["LINE_REQUEST_TIMEOUT"],
         )
         self.sender = OutboxSender(db, self.gateway)
+        self.site = Site(
+            Links(config["SECRET_KEY"], config["PUBLIC_BASE_URL"]), config["APP_TIMEZONE"]
+        )
         self.workers = EventWorkers(
             db,
-            lambda session, row: handle_event(session, self.gateway, registry, row),
+            lambda session, row: handle_event(session, self.gateway, registry, row, self.site),
             self.sender,
             config["INBOX_WORKERS"],
         )

@@ -65,7 +65,7 @@ def view_leader(ctx: Context) -> None:
             heading="ผู้นำสัมมาชีพชุมชน",
             name=profile.full_name,
             rows=rows,
-            buttons=[],
+            buttons=[{"label": "ดูแผนพัฒนาตนเอง", "data": f"a=plan.view&l={profile.user_id}"}],
         )
     )
 

@@ -142,6 +142,19 @@ class Person:
             return self.postback(action["data"])
         raise AssertionError(f"cannot tap a {action['type']} action in a test chat")
 
+    def pick(
+        self, label: str, value: str, messages: list[dict[str, Any]] | None = None, nth: int = 0
+    ) -> list[dict[str, Any]]:
+        """Choose `value` (e.g. "2027-01-15") in the date/time picker behind this button, which,
+        like LINE's, cannot go outside the button's min and max."""
+        action = self.find_action(label, messages, nth)
+        assert action["type"] == "datetimepicker", f"{label!r} is not a date picker"
+        if (action.get("min") and value < action["min"]) or (
+            action.get("max") and value > action["max"]
+        ):
+            raise AssertionError(f"{value} is outside {action.get('min')}..{action.get('max')}")
+        return self.postback(action["data"], {action["mode"]: value})
+
     # Reading ---------------------------------------------------------------------------
     def received(self) -> list[dict[str, Any]]:
         delivered = self.chat.platform.deliveries(self.user_id)

@@ -85,6 +85,7 @@ def app_config(database_url: str, line_platform: FakeLine, tmp_path: Path) -> di
         "LINE_REQUEST_TIMEOUT": "2",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
+        "PUBLIC_BASE_URL": "https://bot.example.test",
         "INBOX_WORKERS": "2",
         "TESTING": True,
     }

@@ -18,6 +18,8 @@ class FiscalYear(Base):
     year_be: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # The edition of the standard new plans of this year are written against.
+    standard_version_id: Mapped[int | None] = mapped_column(ForeignKey("standard_versions.id"))
 
 
 class StandardVersion(Base):
@@ -28,6 +30,7 @@ class StandardVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     areas: Mapped[list[StandardArea]] = relationship(
@@ -77,11 +80,16 @@ class Plan(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     ready_on: Mapped[date | None] = mapped_column(Date)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on every change, so that a button on an officer's older card is refused.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     items: Mapped[list[PlanItem]] = relationship(
-        back_populates="plan", order_by="PlanItem.position"
+        back_populates="plan", order_by="PlanItem.position", cascade="all, delete-orphan"
     )
 
 
@@ -107,6 +115,7 @@ class PlanItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     plan: Mapped[Plan] = relationship(back_populates="items")
+    component: Mapped[StandardComponent] = relationship()
 
 
 class Evidence(Base):

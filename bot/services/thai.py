@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from pythainlp.util import thai_digit_to_arabic_digit, thai_strftime
+from pythainlp.util import thai_digit_to_arabic_digit, thai_strftime, thai_strptime
 
 
 def to_arabic_digits(text: str) -> str:
@@ -41,3 +41,28 @@ def format_phone(digits: str) -> str:
     if len(digits) == 10:
         return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
     return f"{digits[:2]}-{digits[2:5]}-{digits[5:]}"
+
+
+_ISO = re.compile(r"(\d{4})\s+(\d{1,2})\s+(\d{1,2})")
+_DMY = re.compile(r"(\d{1,2})\s+(\S+)\s+(\d{2}|\d{4})")
+
+
+def parse_date(text: str) -> date | None:
+    """A typed date, or None if it cannot be read: "15 ส.ค. 69", "15 สิงหาคม 2569",
+    "๑๕/๐๘/๒๕๖๙", "15-8-2026" or "2026-08-15". Four-digit years below 2400 are CE;
+    two-digit years are BE (as Thais write them)."""
+    cleaned = " ".join(re.sub(r"[/\-,]", " ", to_arabic_digits(text)).split())
+    cleaned = re.sub(r"^(วันที่|วัน)\s*", "", cleaned)
+    cleaned = re.sub(r"\s*(พ\.ศ\.|พ\.ศ|พศ\.?)\s*", " ", cleaned).strip()
+    iso = _ISO.fullmatch(cleaned)
+    if iso:
+        cleaned = f"{iso[3]} {iso[2]} {iso[1]}"
+    dmy = _DMY.fullmatch(cleaned)
+    if dmy is None:
+        return None
+    year = int(dmy[3])
+    era = "ad" if len(dmy[3]) == 4 and year < 2400 else "be"
+    try:
+        return thai_strptime(cleaned, "%d %B %Y", year=era).date()
+    except (ValueError, IndexError, KeyError):
+        return None
