@@ -163,7 +163,7 @@ def submit_plan(ctx: Context) -> None:
     try:
         plans.submit(ctx.session, plan, ctx.user)
     except PlanError as exc:
-        ctx.reply(render.text(str(exc)))
+        ctx.reply(render.text(str(exc), [render.say("แผนของฉัน")]))
         return
     profile = ctx.session.get(LeaderProfile, plan.leader_id)
     officers = plans.officers_for(ctx.session, profile.district_code) if profile else []

@@ -219,11 +219,19 @@ activity_step = flow.step(
 )
 
 
-def _typed(ctx: Context, text: str, key: str, what: str, limit: int, normal: str) -> str | None:
+def _typed(
+    ctx: Context,
+    text: str,
+    key: str,
+    what: str,
+    limit: int,
+    normal: str,
+    chips: list[dict[str, Any]] | None = None,
+) -> str | None:
     try:
         flow.update(ctx, **{key: plans.clean_text(text, what, limit)})
     except PlanError as exc:
-        ctx.reply(render.text(str(exc), FLOW_CHIPS))
+        ctx.reply(render.text(str(exc), [*(chips or []), *FLOW_CHIPS]))
         return None
     return _next(ctx, normal)
 
@@ -304,7 +312,15 @@ responsible_step = flow.step(
 def on_responsible(ctx: Context, text: str) -> str | None:
     if text.strip() in SELF_WORDS:
         text = "ตนเอง"
-    return _typed(ctx, text, "responsible", "ผู้รับผิดชอบ", plans.RESPONSIBLE_MAX, "start")
+    return _typed(
+        ctx,
+        text,
+        "responsible",
+        "ผู้รับผิดชอบ",
+        plans.RESPONSIBLE_MAX,
+        "start",
+        [render.say("ตนเอง")],
+    )
 
 
 # 7. Start and end dates ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pythainlp.util import thai_digit_to_arabic_digit, thai_strftime, thai_strptime
+from pythainlp.util.date import thai_abbr_months
 
 
 def to_arabic_digits(text: str) -> str:
@@ -60,9 +61,14 @@ def parse_date(text: str) -> date | None:
     dmy = _DMY.fullmatch(cleaned)
     if dmy is None:
         return None
-    year = int(dmy[3])
-    era = "ad" if len(dmy[3]) == 4 and year < 2400 else "be"
+    day, month, year_text = dmy[1], dmy[2], dmy[3]
+    if month.isdigit():
+        # pythainlp 5.4 reads numeric months 10-12 as January; its own month names are safe.
+        if not 1 <= int(month) <= 12:
+            return None
+        month = thai_abbr_months[int(month) - 1]
+    era = "ad" if len(year_text) == 4 and int(year_text) < 2400 else "be"
     try:
-        return thai_strptime(cleaned, "%d %B %Y", year=era).date()
+        return thai_strptime(f"{day} {month} {year_text}", "%d %B %Y", year=era).date()
     except (ValueError, IndexError, KeyError):
         return None
