@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -31,6 +33,9 @@ class Context:
     timezone: str = "Asia/Bangkok"
     replies: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxMessage] = field(default_factory=list)
+    # The session's identity map holds objects weakly, so a lookup that several parts of one
+    # handler repeat would go to the database each time: keep them here for the event.
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     # The input -------------------------------------------------------------------------
     @property
@@ -60,9 +65,26 @@ class Context:
         """Today where the users are (the app's time zone), not in UTC."""
         return self.now.astimezone(ZoneInfo(self.timezone)).date()
 
+    def remember(self, key: Any, load: Callable[[], Any]) -> Any:
+        """`load()` once per event; later calls with the same key get the same object."""
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]
+
     @property
     def conversation(self) -> ConversationState | None:
-        return self.session.get(ConversationState, self.user.id) if self.user else None
+        if self.user is None:
+            return None
+        if "conversation" not in self._memo:
+            self._memo["conversation"] = self.session.get(ConversationState, self.user.id)
+        state = self._memo["conversation"]
+        if state is not None and (inspect(state).was_deleted or inspect(state).detached):
+            return None
+        return state
+
+    @conversation.setter
+    def conversation(self, state: ConversationState | None) -> None:
+        self._memo["conversation"] = state
 
     # The output ------------------------------------------------------------------------
     def reply(self, *messages: dict[str, Any]) -> None:

@@ -98,6 +98,7 @@ class Flow:
         if state is None:
             state = ConversationState(user_id=ctx.user.id, serial=0)
             ctx.session.add(state)
+            ctx.conversation = state
         state.flow, state.state = self.name, at or self.first or ""
         state.data = {"_history": [], **(data or {})}
         state.serial = (state.serial or 0) + 1

@@ -31,6 +31,9 @@ class Site:
 
 # An event that waited this long in the inbox means a backlog: show the user we are on it.
 BACKLOG = timedelta(seconds=1)
+# "Last seen" is for officers' digests ("silent for 14 days"): writing it on every event of
+# a conversation would cost an UPDATE per message for nothing.
+LAST_SEEN_PRECISION = timedelta(minutes=10)
 # Events a person sent and now waits on (not follow/unfollow, where nobody is typing).
 WAITED_ON = {"message", "postback"}
 ONE_TO_ONE_ONLY = "ขออภัยค่ะ บอทนี้ใช้งานได้ในแชตส่วนตัวเท่านั้น กรุณาเพิ่มเพื่อนแล้วคุยกับบอทโดยตรงนะคะ"
@@ -65,7 +68,9 @@ def handle_event(
     user = None
     if source_type == "user" and event.source.user_id:
         user = user_for(session, event.source.user_id)
-        user.last_seen_at = utcnow()
+        now = utcnow()
+        if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_PRECISION:
+            user.last_seen_at = now
     site = site or Site()
     ctx = Context(session, gateway, row, event, user, utcnow(), site.links, site.timezone)
     if user is not None and row.event_type in WAITED_ON and ctx.now - row.received_at > BACKLOG:

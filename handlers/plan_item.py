@@ -66,7 +66,9 @@ def start_editing(ctx: Context, item: PlanItem) -> None:
 
 def _plan(ctx: Context) -> Plan | None:
     plan_id = flow.data(ctx).get("plan_id")
-    return ctx.session.get(Plan, plan_id) if plan_id else None
+    return ctx.remember(
+        ("plan", plan_id), lambda: ctx.session.get(Plan, plan_id) if plan_id else None
+    )
 
 
 def _day(value: str | None) -> date | None:

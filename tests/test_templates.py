@@ -115,7 +115,7 @@ def test_the_activity_form_at_its_largest(app, line_platform):
         buttons=[render.button(render.postback_action(long_text(60), "a=x"), "primary")] * 3,
     )
     push_all(
-        app, line_platform, [render.with_quick(card, [render.say("ตนเอง")] + render.FLOW_CHIPS)]
+        app, line_platform, [render.with_quick(card, [render.say("ตนเอง"), *render.FLOW_CHIPS])]
     )
 
 

@@ -159,6 +159,7 @@ def diff(old: Spec | None, new: Spec) -> list[str]:
 
 
 def _store(session: Session, spec: Spec) -> StandardVersion:
+    _editions.clear()
     version = StandardVersion(code=spec.code, title=spec.title, content_hash=spec.content_hash)
     session.add(version)
     for i, area_spec in enumerate(spec.areas, start=1):
@@ -209,20 +210,18 @@ class EditionArea:
     components: tuple[EditionComponent, ...]
 
 
-_editions: dict[tuple[int, str | None], Edition] = {}
+# Editions are never changed once stored and their ids are never reused, so one read per
+# process is enough; storing a new edition clears the cache all the same.
+_editions: dict[int, Edition] = {}
 
 
 def version(session: Session, version_id: int) -> Edition:
-    """The edition by id, cached; keyed with the content hash so a reused id is not mistaken."""
-    content_hash = session.scalar(
-        select(StandardVersion.content_hash).where(StandardVersion.id == version_id)
-    )
-    key = (version_id, content_hash)
-    if key not in _editions:
+    """The edition by id, with its areas and components."""
+    if version_id not in _editions:
         row = session.get(StandardVersion, version_id)
         if row is None:
             raise StandardError(f"edition {version_id} does not exist")
-        _editions[key] = Edition(
+        _editions[version_id] = Edition(
             row.id,
             row.code,
             row.title,
@@ -236,7 +235,7 @@ def version(session: Session, version_id: int) -> Edition:
                 for a in row.areas
             ),
         )
-    return _editions[key]
+    return _editions[version_id]
 
 
 def for_year(session: Session, year_be: int) -> StandardVersion:
