@@ -46,8 +46,11 @@ class Statements:
         seen = self.seen
         # The worker may still be finishing the previous step when recording starts, and
         # looks for more work after this one: keep from the BEGIN that claims this event.
+        # (SQLite shows its BEGIN IMMEDIATE; PostgreSQL's driver begins implicitly.)
         handler = next(i for i, s in enumerate(seen) if s.startswith("SAVEPOINT"))
-        start = max(i for i, s in enumerate(seen[:handler]) if s.startswith("BEGIN"))
+        start = max(i for i, s in enumerate(seen[:handler]) if s.startswith("SELECT inbox_events"))
+        if start and seen[start - 1].startswith("BEGIN"):
+            start -= 1
         seen = seen[start:]
         while seen and seen[-1].startswith(("SELECT inbox_events", "BEGIN")):
             seen.pop()
