@@ -12,6 +12,7 @@ from bot.db import db
 from bot.models import AuditLog, ConversationState, User, utcnow
 from bot.services.thai import parse_date
 from tests.test_plan import be, items_of, this_year
+from tests.test_plan_cost import fill_plan
 from tests.test_registration import register
 
 
@@ -207,3 +208,17 @@ def test_another_leaders_buttons_and_deleted_items_are_refused(line, somsri):
         other_id = session.scalar(select(User.id).where(User.line_user_id == other.user_id))
     assert "item.edit.denied" in denied and "plan.add.denied" in denied
     assert other_id is not None
+
+
+def test_the_activity_list_pages_twelve_cards_at_a_time(somsri):
+    fill_plan(somsri, 15)
+    somsri.say("แผนของฉัน")
+    assert "และอีก 10 กิจกรรม" in somsri.last_text  # the card lists five per area
+    somsri.tap("ดูกิจกรรม")
+    [page] = somsri.last
+    assert page["altText"] == "กิจกรรมที่ 1–11 จาก 15 กิจกรรม"
+    assert len(page["contents"]["contents"]) == 12 and "อีก 4 กิจกรรม" in somsri.last_text
+    somsri.tap("ดูเพิ่มเติม")
+    [page] = somsri.last
+    assert len(page["contents"]["contents"]) == 4 and "กิจกรรม 14" in somsri.last_text
+    assert "ดูเพิ่มเติม" not in somsri.labels()
