@@ -165,8 +165,8 @@ area_step = flow.step(
 
 @area_step.postback
 def on_area(ctx: Context, data: dict[str, str]) -> str | None:
-    plan = _plan(ctx)
-    area = plans.edition(ctx.session, plan).area(int(data.get("v", "0") or 0)) if plan else None
+    plan, raw = _plan(ctx), data.get("v", "")
+    area = plans.edition(ctx.session, plan).area(int(raw)) if plan and raw.isdigit() else None
     if area is None:
         flow.ask(ctx)
         return None

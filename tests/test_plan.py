@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from bot.db import db
 from bot.models import AuditLog, Plan, PlanItem, User
-from bot.services import fiscal
+from bot.services import fiscal, plans
+from bot.services.plans import ItemDraft
 from tests.test_invites import consented, create_code
 from tests.test_registration import register
 
@@ -67,6 +68,31 @@ def add_activity(
     assert "ตรวจสอบกิจกรรมก่อนบันทึก" in person.last_text
     person.tap("บันทึก")
     assert "บันทึกกิจกรรมในแผนแล้ว" in person.last_text
+
+
+def choices(person) -> list[str]:
+    """The card's buttons, without the chips every step has."""
+    return [label for label in person.labels() if label not in {"ย้อนกลับ", "ยกเลิก", "ช่วยเหลือ"}]
+
+
+def fill_plan(person, count: int) -> None:
+    year = fiscal.year_of(date.today())
+    first, _ = fiscal.bounds(year)
+    with db.transaction() as session:
+        leader = session.scalar(select(User).where(User.line_user_id == person.user_id))
+        plan = session.scalar(select(Plan).where(Plan.leader_id == leader.id))
+        component = plans.edition(session, plan).areas[0].components[0]
+        for n in range(count):
+            draft = ItemDraft(
+                component.id,
+                f"กิจกรรม {n}",
+                "self",
+                "วิธีการ",
+                "ตนเอง",
+                first,
+                first + timedelta(days=n),
+            )
+            plans.add_item(session, plan, draft, leader)
 
 
 def items_of(person) -> list[PlanItem]:

@@ -5,16 +5,14 @@ with the number of activities in the plan (no query per activity)."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from bot.db import db
-from bot.models import Plan, User
-from bot.services import fiscal, plans
-from bot.services.plans import ItemDraft
-from tests.test_plan_form import choices
+from bot.services import fiscal
+from tests.test_plan import choices, fill_plan
 from tests.test_registration import register
 
 STEP_BUDGET = 10  # the issue's aim
@@ -58,26 +56,6 @@ class Statements:
 
     def close(self) -> None:
         event.remove(db.engine, "before_cursor_execute", self._on_execute)
-
-
-def fill_plan(person, count: int) -> None:
-    year = fiscal.year_of(date.today())
-    first, _ = fiscal.bounds(year)
-    with db.transaction() as session:
-        leader = session.scalar(select(User).where(User.line_user_id == person.user_id))
-        plan = session.scalar(select(Plan).where(Plan.leader_id == leader.id))
-        component = plans.edition(session, plan).areas[0].components[0]
-        for n in range(count):
-            draft = ItemDraft(
-                component.id,
-                f"กิจกรรม {n}",
-                "self",
-                "วิธีการ",
-                "ตนเอง",
-                first,
-                first + timedelta(days=n),
-            )
-            plans.add_item(session, plan, draft, leader)
 
 
 def step_costs(line, existing: int) -> dict[str, list[str]]:

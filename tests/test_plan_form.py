@@ -11,8 +11,7 @@ from sqlalchemy import select, update
 from bot.db import db
 from bot.models import AuditLog, ConversationState, User, utcnow
 from bot.services.thai import parse_date
-from tests.test_plan import be, items_of, this_year
-from tests.test_plan_cost import fill_plan
+from tests.test_plan import be, choices, fill_plan, items_of, this_year
 from tests.test_registration import register
 
 
@@ -22,11 +21,6 @@ def somsri(line):
     register(person)
     person.say("แผนของฉัน")
     return person
-
-
-def choices(person) -> list[str]:
-    """The card's buttons, without the chips every step has."""
-    return [label for label in person.labels() if label not in {"ย้อนกลับ", "ยกเลิก", "ช่วยเหลือ"}]
 
 
 def to_activity_step(person) -> None:
