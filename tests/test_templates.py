@@ -65,10 +65,19 @@ def full_plan(app) -> int:
         return plan.id
 
 
-def push_all(app, line_platform, messages: list[dict]) -> None:
+# Rendered cards are kept here, so a designer can paste one into LINE's Flex simulator.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "flex"
+
+
+def push_all(app, line_platform, messages: list[dict], name: str) -> None:
     gateway = app.extensions["runtime"].gateway
-    for message in messages:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for n, message in enumerate(messages, start=1):
         gateway.push("U" + "a" * 32, [message], str(uuid.uuid4()))
+        if message["type"] == "flex":
+            (ARTIFACTS / f"{name}-{n}.json").write_text(
+                json.dumps(message["contents"], ensure_ascii=False, indent=1), encoding="utf-8"
+            )
     assert not line_platform.errors, "\n".join(line_platform.errors)
 
 
@@ -89,7 +98,7 @@ def test_plan_cards_and_activity_pages_at_their_largest(app, line_platform, full
         messages.append(plan_views.download_card(links, plan, plan.leader_id))
     assert page == -(-plans.MAX_ITEMS // plan_views.LIST_PAGE)
     assert all(len(m["contents"]["contents"]) <= 12 for m in messages[2:-1])
-    push_all(app, line_platform, messages)
+    push_all(app, line_platform, messages, "plan")
     sizes = [len(json.dumps(m["contents"], ensure_ascii=False).encode()) for m in messages]
     print("largest plan card, activity page (bytes):", sizes[0], max(sizes[2:-1]))
 
@@ -114,9 +123,8 @@ def test_the_activity_form_at_its_largest(app, line_platform):
         question=long_text(300),
         buttons=[render.button(render.postback_action(long_text(60), "a=x"), "primary")] * 3,
     )
-    push_all(
-        app, line_platform, [render.with_quick(card, [render.say("ตนเอง"), *render.FLOW_CHIPS])]
-    )
+    quick = [render.say("ตนเอง"), *render.FLOW_CHIPS]
+    push_all(app, line_platform, [render.with_quick(card, quick)], "item-form")
 
 
 def test_every_template_in_the_folder_is_covered():
@@ -147,6 +155,6 @@ def test_registration_and_profile_templates_at_their_largest(app, line_platform)
         buttons=[{"label": long_text(40), "data": "a=plan.view&l=1"}] * 3,
     )
     consent = render.flex("consent.json", "x")
-    push_all(app, line_platform, [choices, summary, profile, consent])
+    push_all(app, line_platform, [choices, summary, profile, consent], "registration")
     with db.transaction() as session:
         assert session.scalar(select(Plan.id)) is None  # nothing here touched the data
