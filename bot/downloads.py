@@ -11,6 +11,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, render_template_string
 
 from bot.db import db
+from bot.documents.pdf import render_pdf
+from bot.documents.xlsx import render_xlsx
 from bot.links import LinkError, Links
 from bot.models import LeaderProfile, Plan, User
 from bot.services import access, audit, plans
@@ -55,14 +57,7 @@ def plan_file(token: str) -> Response:
             return _refuse(403, "ไม่มีสิทธิ์ดูแผนนี้", "สิทธิ์ของบัญชีนี้เปลี่ยนไปแล้วค่ะ")
         form = plans.plan_form(session, plan)
         audit.record(session, "plan.download", "plan", plan.id, actor=viewer, format=fmt)
-    if fmt == "pdf":
-        from bot.documents.pdf import render_pdf
-
-        body = render_pdf(form)
-    else:
-        from bot.documents.xlsx import render_xlsx
-
-        body = render_xlsx(form)
+    body = render_pdf(form) if fmt == "pdf" else render_xlsx(form)
     filename = f"แผนพัฒนาตนเอง-{form.leader_name}-{form.fiscal_year}.{fmt}"
     response = Response(body, mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = (

@@ -9,7 +9,7 @@ from datetime import date
 
 from bot import render
 from bot.context import Context
-from bot.models import LeaderProfile, Plan, User
+from bot.models import LeaderProfile, Plan, PlanItem, User
 from bot.registry import registry
 from bot.services import access, audit, plans
 from bot.services.plans import PlanError
@@ -46,7 +46,7 @@ def own_plan(ctx: Context, action: str) -> Plan | None:
 
 
 def visible_plan(ctx: Context, action: str) -> tuple[Plan, str] | None:
-    """The plan if the user may see it, with how they see it ("leader" or "officer")."""
+    """The plan if the user may see it, with the card they get (see `viewer_of`)."""
     plan_id = _int(ctx, "p")
     plan = ctx.session.get(Plan, plan_id) if plan_id else None
     profile = ctx.session.get(LeaderProfile, plan.leader_id) if plan else None
@@ -54,7 +54,14 @@ def visible_plan(ctx: Context, action: str) -> tuple[Plan, str] | None:
     if plan is None or profile is None or user is None or not access.can_view_leader(user, profile):
         _refuse(ctx, action, plan_id)
         return None
-    return plan, "leader" if user.id == plan.leader_id else "officer"
+    return plan, viewer_of(user, plan)
+
+
+def viewer_of(user: User, plan: Plan) -> str:
+    """Which plan card the user gets: the leader's own, a reviewer's, or province staff's."""
+    if user.id == plan.leader_id:
+        return "leader"
+    return "officer" if user.role in {"officer", "admin"} else "province"
 
 
 def show_plan(ctx: Context, plan: Plan, viewer: str = "leader") -> None:
@@ -204,11 +211,11 @@ def view_leader_plan(ctx: Context) -> None:
     if plan is None:
         ctx.reply(render.text(f"{profile.full_name} ยังไม่ได้เริ่มเขียนแผนของปีงบประมาณนี้ค่ะ"))
         return
-    show_plan(ctx, plan, "leader" if ctx.user.id == plan.leader_id else "officer")
+    show_plan(ctx, plan, viewer_of(ctx.user, plan))
 
 
 # An activity's buttons -------------------------------------------------------------------
-def _own_item(ctx: Context, action: str):  # type: ignore[no-untyped-def]
+def _own_item(ctx: Context, action: str) -> PlanItem | None:
     item_id = _int(ctx, "i")
     user = ctx.user
     item = plans.item_of(ctx.session, user.id, item_id) if item_id and user else None

@@ -3,6 +3,7 @@ download links. Data in, Flex out; no decisions about who may do what."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,7 +69,7 @@ def _areas(session: Session, plan: Plan) -> list[dict[str, Any]]:
     return result
 
 
-def ready_picker(plan: Plan, label: str, today: Any) -> dict[str, Any]:
+def ready_picker(plan: Plan, label: str, today: date) -> dict[str, Any]:
     first, last = fiscal.bounds(plan.fiscal_year)
     initial = plan.ready_on or min(max(today, first), last)
     return render.date_action(
@@ -81,7 +82,7 @@ def ready_picker(plan: Plan, label: str, today: Any) -> dict[str, Any]:
 
 
 def plan_card(session: Session, plan: Plan, *, viewer: str, today: Any = None) -> dict[str, Any]:
-    """The plan card. `viewer` is "leader" (edit buttons) or "officer" (review buttons)."""
+    """The plan card for "leader" (edit buttons), "officer" (review buttons) or "province"."""
     profile = session.get(LeaderProfile, plan.leader_id)
     name = profile.full_name if profile else "-"
     buttons = []
@@ -108,7 +109,7 @@ def plan_card(session: Session, plan: Plan, *, viewer: str, today: Any = None) -
                     render.postback_action("ดูกิจกรรม", data("plan.items", p=plan.id), "ดูกิจกรรม")
                 )
             )
-    elif plan.status == "submitted":
+    elif viewer == "officer" and plan.status == "submitted":
         review = {"p": plan.id, "r": plan.revision}
         buttons += [
             render.button(
@@ -121,7 +122,7 @@ def plan_card(session: Session, plan: Plan, *, viewer: str, today: Any = None) -
                 )
             ),
         ]
-    if viewer == "officer":
+    if viewer != "leader":
         buttons.append(
             render.button(
                 render.postback_action("ดูกิจกรรม", data("plan.items", p=plan.id), "ดูกิจกรรม")

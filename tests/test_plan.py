@@ -241,3 +241,27 @@ def test_the_whole_plan_from_first_activity_to_approval(line, runner, client):
     ]
     assert dict(actions)["plan.return"] == "พัฒนากร สมชาย"
     assert dict(actions)["plan.approve"] == "พัฒนากร สมชาย"
+
+
+def test_province_staff_read_a_plan_but_do_not_review_it(line, runner):
+    _, first, _ = this_year()
+    somsri, _ = leader_and_officer(line, runner)
+    somsri.say("แผนของฉัน")
+    fill_plan(somsri, 1)
+    somsri.say("แผนของฉัน")
+    somsri.pick("วันพร้อมรับการประเมิน", first.isoformat())
+    somsri.tap("ส่งแผนให้เจ้าหน้าที่")
+
+    staff = consented(line, "จังหวัด บึงกาฬ")
+    staff.say(create_code(runner, "province", "38"))
+    with db.transaction() as session:
+        leader_id, plan_id, revision = session.execute(
+            select(Plan.leader_id, Plan.id, Plan.revision)
+        ).one()
+    staff.postback(f"a=plan.view&l={leader_id}")
+    assert "กิจกรรม 0" in staff.last_text and "ส่งแล้ว รอเจ้าหน้าที่ตรวจ" in staff.last_text
+    assert "เห็นชอบแผน" not in staff.labels() and "ดาวน์โหลดแผน" in staff.labels()
+    staff.postback(f"a=review.approve&p={plan_id}&r={revision}")
+    assert "ตรวจได้เฉพาะ" in staff.last_text
+    with db.transaction() as session:
+        assert session.scalar(select(Plan.status)) == "submitted"

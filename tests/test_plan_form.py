@@ -186,6 +186,9 @@ def test_another_leaders_buttons_and_deleted_items_are_refused(line, somsri):
     for forged in (f"a=plan.add&p={plan_id}", f"a=plan.submit&p={plan_id}", "a=plan.add&p=x"):
         other.postback(forged)
         assert "ไม่ใช่แผนของคุณ" in other.last_text
+    # Nor can a leader review, even with a well-formed officer's button.
+    other.postback(f"a=review.approve&p={plan_id}&r=1")
+    assert "ตรวจได้เฉพาะแผนของผู้นำในอำเภอ" in other.last_text
     assert len(items_of(somsri)) == 1
 
     # Somsri deletes it; the delete button of the same card then finds nothing.

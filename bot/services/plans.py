@@ -7,6 +7,7 @@ be recognised) and is written to the audit log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -98,7 +99,7 @@ def edition(session: Session, plan: Plan) -> standard.Edition:
 
 # Validation ------------------------------------------------------------------------------
 def clean_text(value: str, what: str, limit: int) -> str:
-    text = " ".join(value.replace("\u200b", "").split()) if "\n" not in value else value.strip()
+    text = re.sub(r"[\u200b-\u200d\ufeff]", "", value).strip()  # zero-width marks look empty
     if not text:
         raise PlanError(f"กรุณาพิมพ์{what}ค่ะ")
     if len(text) > limit:
@@ -269,8 +270,8 @@ def plan_form(session: Session, plan: Plan) -> PlanForm:
             area=names[item.component_id][0],
             component=names[item.component_id][1],
             activity=item.activity,
-            by_self=item.method or "" if item.mode == "self" else "",
-            with_help=item.helper or "" if item.mode == "help" else "",
+            by_self=(item.method or "") if item.mode == "self" else "",
+            with_help=(item.helper or "") if item.mode == "help" else "",
             responsible=item.responsible,
             starts_on=item.starts_on,
             ends_on=item.ends_on,
