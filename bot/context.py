@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from bot.links import Links
 from bot.models import ConversationState, InboxEvent, OutboxMessage, User
 
 log = logging.getLogger(__name__)
+_ID = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
@@ -54,6 +56,13 @@ class Context:
         if postback is None:
             return {}
         return dict(parse_qsl(postback.data or "", keep_blank_values=True))
+
+    def postback_id(self, key: str) -> int | None:
+        """A numeric id from the postback data, or None for anything else: ASCII digits only
+        (str.isdigit() also takes "²", which int() refuses) and small enough for a database
+        integer column."""
+        raw = self.postback.get(key, "")
+        return int(raw) if _ID.fullmatch(raw) else None
 
     @property
     def postback_params(self) -> dict[str, str]:

@@ -112,15 +112,18 @@ class Flow:
             self.update(ctx, _paused=False)
         ctx.reply(*self.steps[state.state].ask(ctx, self))
 
-    def offer_resume(self, ctx: Context) -> None:
-        """The user left this form (or long ago): ask before taking a message as an answer."""
+    def offer_resume(self, ctx: Context, restart: dict[str, Any] | None = None) -> None:
+        """The user left this form (or long ago): ask before taking a message as an answer.
+        `restart` is a chip that starts the form afresh, offered instead of ยกเลิก."""
         if not Flow.data(ctx).get("_paused"):
             self.update(ctx, _paused=True)
+        other = "เริ่มใหม่" if restart else "ยกเลิก"
+        outcome = "เริ่มกรอกใหม่" if restart else "ทิ้งข้อมูลที่กรอกไว้"
         ctx.reply(
             render.text(
                 f"คุณกรอก{self.title}ค้างไว้ค่ะ ต้องการทำต่อไหมคะ\n"
-                'แตะ "ทำต่อ" เพื่อกลับไปที่คำถามล่าสุด หรือ "ยกเลิก" เพื่อทิ้งข้อมูลที่กรอกไว้',
-                [render.say("ทำต่อ"), render.say("ยกเลิก")],
+                f'แตะ "ทำต่อ" เพื่อกลับไปที่คำถามล่าสุด หรือ "{other}" เพื่อ{outcome}',
+                [render.say("ทำต่อ"), restart or render.say("ยกเลิก")],
             )
         )
 

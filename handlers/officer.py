@@ -45,7 +45,8 @@ def view_leader(ctx: Context) -> None:
     viewer = ctx.user
     assert viewer is not None
     raw_id = ctx.postback.get("id", "")
-    profile = ctx.session.get(LeaderProfile, int(raw_id)) if raw_id.isdigit() else None
+    leader_id = ctx.postback_id("id")
+    profile = ctx.session.get(LeaderProfile, leader_id) if leader_id is not None else None
     if profile is None or not access.can_view_leader(viewer, profile):
         # The same answer whether the leader exists or not: no probing other areas.
         audit.record(ctx.session, "leader.view.denied", "user", raw_id[:20], actor=viewer)

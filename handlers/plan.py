@@ -21,11 +21,6 @@ log = logging.getLogger(__name__)
 NOT_YOURS = "ขออภัยค่ะ ปุ่มนี้ใช้ไม่ได้แล้ว หรือไม่ใช่แผนของคุณ กรุณาเปิดแผนจากเมนูอีกครั้งนะคะ"
 
 
-def _int(ctx: Context, key: str) -> int | None:
-    raw = ctx.postback.get(key, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 def _refuse(ctx: Context, action: str, entity_id: object) -> None:
     audit.record(ctx.session, f"{action}.denied", "plan", str(entity_id)[:20], actor=ctx.user)
     ctx.reply(render.text(NOT_YOURS))
@@ -33,7 +28,7 @@ def _refuse(ctx: Context, action: str, entity_id: object) -> None:
 
 def own_plan(ctx: Context, action: str) -> Plan | None:
     """The plan in the postback if it is the user's own; else refuses and returns None."""
-    plan_id = _int(ctx, "p")
+    plan_id = ctx.postback_id("p")
     plan = ctx.session.get(Plan, plan_id) if plan_id else None
     user = ctx.user
     if plan is None or user is None or user.role != "leader" or user.status != "active":
@@ -47,7 +42,7 @@ def own_plan(ctx: Context, action: str) -> Plan | None:
 
 def visible_plan(ctx: Context, action: str) -> tuple[Plan, str] | None:
     """The plan if the user may see it, with the card they get (see `viewer_of`)."""
-    plan_id = _int(ctx, "p")
+    plan_id = ctx.postback_id("p")
     plan = ctx.session.get(Plan, plan_id) if plan_id else None
     profile = ctx.session.get(LeaderProfile, plan.leader_id) if plan else None
     user = ctx.user
@@ -98,18 +93,8 @@ def add_activity(ctx: Context) -> None:
         return
     state = ctx.conversation
     if state is not None and state.flow == plan_item.flow.name and ctx.postback.get("fresh") != "1":
-        ctx.reply(
-            render.text(
-                "คุณกรอกกิจกรรมค้างไว้ค่ะ ต้องการทำต่อ หรือเริ่มกรอกใหม่คะ",
-                [
-                    render.say("ทำต่อ"),
-                    render.tap(
-                        "เริ่มใหม่", plan_views.data("plan.add", p=plan.id, fresh=1), "เริ่มกรอกใหม่"
-                    ),
-                ],
-            )
-        )
-        plan_item.flow.update(ctx, _paused=True)
+        fresh = plan_views.data("plan.add", p=plan.id, fresh=1)
+        plan_item.flow.offer_resume(ctx, restart=render.tap("เริ่มใหม่", fresh, "เริ่มกรอกใหม่"))
         return
     plan_item.flow.start(ctx, {"plan_id": plan.id})
 
@@ -126,7 +111,7 @@ def list_activities(ctx: Context) -> None:
     if seen is None:
         return
     plan, viewer = seen
-    page = _int(ctx, "page") or 0
+    page = ctx.postback_id("page") or 0
     editable = viewer == "leader" and plan.status in plans.EDITABLE
     card = plan_views.item_list(ctx.session, plan, page=page, editable=editable)
     if card is None:
@@ -175,14 +160,12 @@ def submit_plan(ctx: Context) -> None:
     profile = ctx.session.get(LeaderProfile, plan.leader_id)
     officers = plans.officers_for(ctx.session, profile.district_code) if profile else []
     name = profile.full_name if profile else ""
+    notice = [
+        render.text(f"{name} ส่งแผนพัฒนาตนเอง ปีงบประมาณ {plan.fiscal_year} ให้ตรวจค่ะ"),
+        plan_views.plan_card(ctx.session, plan, viewer="officer", today=ctx.today),
+    ]
     for officer in officers:
-        ctx.push(
-            officer,
-            [
-                render.text(f"{name} ส่งแผนพัฒนาตนเอง ปีงบประมาณ {plan.fiscal_year} ให้ตรวจค่ะ"),
-                plan_views.plan_card(ctx.session, plan, viewer="officer", today=ctx.today),
-            ],
-        )
+        ctx.push(officer, notice)
     told = "แจ้งเจ้าหน้าที่อำเภอแล้ว" if officers else "ขณะนี้ยังไม่มีเจ้าหน้าที่อำเภอของคุณในระบบ เมื่อมีจะเห็นแผนนี้ทันที"
     ctx.reply(render.text(f"ส่งแผนเรียบร้อยแล้วค่ะ {told} กรุณารอผลการตรวจนะคะ"))
     show_plan(ctx, plan)
@@ -202,7 +185,7 @@ def download_plan(ctx: Context) -> None:
 @registry.on_postback("plan.view")
 def view_leader_plan(ctx: Context) -> None:
     """An officer opens a leader's plan of this fiscal year from the leader's card."""
-    leader_id = _int(ctx, "l")
+    leader_id = ctx.postback_id("l")
     profile = ctx.session.get(LeaderProfile, leader_id) if leader_id else None
     if profile is None or ctx.user is None or not access.can_view_leader(ctx.user, profile):
         _refuse(ctx, "plan.view", leader_id)
@@ -216,7 +199,7 @@ def view_leader_plan(ctx: Context) -> None:
 
 # An activity's buttons -------------------------------------------------------------------
 def _own_item(ctx: Context, action: str) -> PlanItem | None:
-    item_id = _int(ctx, "i")
+    item_id = ctx.postback_id("i")
     user = ctx.user
     item = plans.item_of(ctx.session, user.id, item_id) if item_id and user else None
     if item is None:

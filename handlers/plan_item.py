@@ -165,8 +165,8 @@ area_step = flow.step(
 
 @area_step.postback
 def on_area(ctx: Context, data: dict[str, str]) -> str | None:
-    plan, raw = _plan(ctx), data.get("v", "")
-    area = plans.edition(ctx.session, plan).area(int(raw)) if plan and raw.isdigit() else None
+    plan, area_id = _plan(ctx), ctx.postback_id("v")
+    area = plans.edition(ctx.session, plan).area(area_id) if plan and area_id else None
     if area is None:
         flow.ask(ctx)
         return None
@@ -196,8 +196,10 @@ component_step = flow.step(
 @component_step.postback
 def on_component(ctx: Context, data: dict[str, str]) -> str | None:
     plan = _plan(ctx)
-    raw = data.get("v", "")
-    found = plans.edition(ctx.session, plan).component(int(raw)) if plan and raw.isdigit() else None
+    component_id = ctx.postback_id("v")
+    found = (
+        plans.edition(ctx.session, plan).component(component_id) if plan and component_id else None
+    )
     if found is None or found[0].id != flow.data(ctx).get("area_id"):
         flow.ask(ctx)
         return None

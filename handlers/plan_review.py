@@ -39,9 +39,8 @@ def _reviewable(ctx: Context, plan_id: int | None) -> tuple[Plan, LeaderProfile]
 
 
 def _ids(ctx: Context) -> tuple[int | None, int]:
-    raw_plan, raw_rev = ctx.postback.get("p", ""), ctx.postback.get("r", "")
-    plan_id = int(raw_plan) if raw_plan.isdigit() and len(raw_plan) < 12 else None
-    return plan_id, int(raw_rev) if raw_rev.isdigit() and len(raw_rev) < 12 else -1
+    revision = ctx.postback_id("r")
+    return ctx.postback_id("p"), -1 if revision is None else revision
 
 
 def _tell_leader(ctx: Context, plan: Plan, text: str) -> None:

@@ -265,3 +265,30 @@ def test_province_staff_read_a_plan_but_do_not_review_it(line, runner):
     assert "ตรวจได้เฉพาะ" in staff.last_text
     with db.transaction() as session:
         assert session.scalar(select(Plan.status)) == "submitted"
+
+
+def test_an_old_card_after_submitting_and_an_officer_who_changes_his_mind(line, runner):
+    _, first, _ = this_year()
+    somsri, officer = leader_and_officer(line, runner)
+    somsri.say("แผนของฉัน")
+    fill_plan(somsri, 1)
+    somsri.say("แผนของฉัน")
+    draft_card = somsri.last
+    somsri.pick("วันพร้อมรับการประเมิน", first.isoformat())
+    somsri.tap("ส่งแผนให้เจ้าหน้าที่")
+
+    # The card from before submitting still has "เพิ่มกิจกรรม": it now says why not.
+    somsri.tap("เพิ่มกิจกรรม", messages=draft_card)
+    assert "ส่งให้เจ้าหน้าที่แล้ว" in somsri.last_text
+    somsri.tap("ส่งแผนให้เจ้าหน้าที่", messages=draft_card)
+    assert "กำลังรอตรวจ" in somsri.last_text
+
+    officer.received()
+    officer.tap("ส่งกลับให้แก้ไข")
+    officer.say("ยกเลิก")
+    assert "แผนยังรอการตรวจอยู่" in officer.last_text
+    with db.transaction() as session:
+        assert session.scalar(select(Plan.status)) == "submitted"
+        assert session.scalar(select(Plan.review_comment)) is None
+    somsri.received()
+    assert somsri.last == []  # nothing was sent to her

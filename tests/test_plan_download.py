@@ -4,6 +4,7 @@ the letter's form; a link cannot be guessed, altered, reused after a day or afte
 from __future__ import annotations
 
 import io
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -117,3 +118,13 @@ def test_links_expire_and_another_leader_cannot_ask_for_one(line, runner, client
     other.postback(f"a=plan.download&p={plan_id}")
     assert "ไม่ใช่แผนของคุณ" in other.last_text
     assert "https://" not in str(other.last)
+
+
+def test_without_a_public_address_the_chat_says_downloads_are_not_set_up(line, app, monkeypatch):
+    somsri = line.user()
+    register(somsri)
+    somsri.say("แผนของฉัน")
+    monkeypatch.setattr(app.extensions["runtime"].site.links, "public_base_url", None)
+    somsri.tap("ดาวน์โหลดแผน")
+    assert "ยังไม่ได้ตั้งค่าที่อยู่เว็บ" in somsri.last_text
+    assert "https://" not in json.dumps(somsri.last)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.db import db
-from bot.models import AuditLog, ConversationState, User, utcnow
+from bot.models import AuditLog, ConversationState, InboxEvent, User, utcnow
 from bot.services.thai import parse_date
 from tests.test_plan import be, choices, fill_plan, items_of, this_year
 from tests.test_registration import register
@@ -219,3 +219,22 @@ def test_the_activity_list_pages_twelve_cards_at_a_time(somsri):
     [page] = somsri.last
     assert len(page["contents"]["contents"]) == 4 and "กิจกรรม 14" in somsri.last_text
     assert "ดูเพิ่มเติม" not in somsri.labels()
+
+
+def test_keeping_an_activity_and_odd_ids_in_buttons(somsri):
+    fill_plan(somsri, 1)
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ลบ")
+    somsri.tap("ไม่ลบ")
+    assert "ไม่ได้ลบกิจกรรม" in somsri.last_text and len(items_of(somsri)) == 1
+    odd = {
+        "a=item.edit&i=²": "ไม่พบกิจกรรมนี้",
+        "a=plan.add&p=99999999999999999999": "ไม่ใช่แผนของคุณ",
+        "a=leader&id=²": "เฉพาะผู้นำในพื้นที่",
+    }
+    for data, answer in odd.items():
+        somsri.postback(data)
+        assert answer in somsri.last_text, data
+    with db.transaction() as session:
+        assert session.scalar(select(InboxEvent).where(InboxEvent.status != "done")) is None
