@@ -15,6 +15,17 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable and never its value."""
 
 
+# What an s3:// evidence store reads besides its URL (boto3's usual names).
+S3_VARIABLES = (
+    "EVIDENCE_S3_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+)
+
+
 def _url(env: Mapping[str, Any], name: str, default: str | None, *, https_only: bool) -> str | None:
     value = env.get(name) or default
     if value is None:
@@ -103,6 +114,17 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": _secret_key(env, instance_path),
         "INBOX_WORKERS": _int(env, "INBOX_WORKERS", 4, 0, 64),
+        # Threads fetching evidence and building documents (off the event workers' path).
+        "BACKGROUND_WORKERS": _int(env, "BACKGROUND_WORKERS", 2, 0, 32),
+        # Where evidence goes: a directory (default instance/evidence) or s3://bucket/prefix.
+        "EVIDENCE_STORAGE_URL": str(env.get("EVIDENCE_STORAGE_URL") or "") or None,
+        "EVIDENCE_S3_ENV": {k: str(env[k]) for k in S3_VARIABLES if env.get(k)},
+        "EVIDENCE_MAX_IMAGE_MB": _int(env, "EVIDENCE_MAX_IMAGE_MB", 10, 1, 200),
+        "EVIDENCE_MAX_VIDEO_MB": _int(env, "EVIDENCE_MAX_VIDEO_MB", 100, 1, 1000),
+        "EVIDENCE_MAX_FILE_MB": _int(env, "EVIDENCE_MAX_FILE_MB", 20, 1, 1000),
+        # Content fetches: tries, and the first wait in milliseconds (doubling each time).
+        "CONTENT_FETCH_ATTEMPTS": _int(env, "CONTENT_FETCH_ATTEMPTS", 5, 1, 20),
+        "CONTENT_RETRY_MS": _int(env, "CONTENT_RETRY_MS", 2000, 1, 600_000),
         "RUN_SCHEDULER": _bool(env, "RUN_SCHEDULER", False),
         "LOG_LEVEL": str(env.get("LOG_LEVEL") or "INFO").upper(),
     }

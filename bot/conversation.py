@@ -59,12 +59,14 @@ class Flow:
         *,
         cancelled: str,
         title: str = "ข้อมูล",
+        on_cancel: Callable[[Context], None] | None = None,
     ) -> None:
         self.name = name
         self.steps: dict[str, Step] = {}
         self.first: str | None = None
         self.cancelled = cancelled  # what the user is told after ยกเลิก
         self.title = title  # what the user is filling in, for "… ค้างไว้"
+        self.on_cancel = on_cancel  # tidies up what the flow left behind
 
     def step(self, name: str, *, ask: Asker, help: str) -> Step:
         """Add a step; use the returned step's `.text` and `.postback` as decorators."""
@@ -152,6 +154,8 @@ class Flow:
         word = normalize_text(text)
         step = self.steps[state.state]
         if word in CANCEL_WORDS:
+            if self.on_cancel is not None:
+                self.on_cancel(ctx)
             ctx.session.delete(state)
             ctx.session.flush()
             ctx.reply(render.text(self.cancelled))

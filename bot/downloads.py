@@ -6,16 +6,19 @@ when the file is fetched, so a link stops working when their role or area change
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template_string
+from sqlalchemy.orm import Session
 
 from bot.db import db
 from bot.documents.pdf import render_pdf
 from bot.documents.xlsx import render_xlsx
 from bot.links import LinkError, Links
-from bot.models import LeaderProfile, Plan, User
+from bot.models import Evidence, LeaderProfile, Plan, SummaryDocument, User
 from bot.services import access, audit, plans
+from bot.storage import StorageError
 
 bp = Blueprint("downloads", __name__)
 
@@ -34,15 +37,19 @@ def _refuse(status: int, title: str, message: str) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
+def _link_refused(exc: LinkError) -> Response:
+    if exc.expired:
+        return _refuse(410, "ลิงก์หมดอายุแล้ว", "กรุณาเปิดจาก LINE อีกครั้งเพื่อรับลิงก์ใหม่ค่ะ")
+    return _refuse(404, "ไม่พบไฟล์", "ลิงก์นี้ไม่ถูกต้อง กรุณาขอลิงก์ใหม่จาก LINE ค่ะ")
+
+
 @bp.get("/files/plan/<token>")
 def plan_file(token: str) -> Response:
     links: Links = current_app.extensions["runtime"].site.links
     try:
         payload = links.load(token, "plan")
     except LinkError as exc:
-        if exc.expired:
-            return _refuse(410, "ลิงก์หมดอายุแล้ว", 'กรุณากด "ดาวน์โหลดแผน" ใน LINE อีกครั้งเพื่อรับลิงก์ใหม่ค่ะ')
-        return _refuse(404, "ไม่พบไฟล์", "ลิงก์นี้ไม่ถูกต้อง กรุณาขอลิงก์ใหม่จาก LINE ค่ะ")
+        return _link_refused(exc)
     fmt = payload.get("f")
     if fmt not in FORMATS:
         return _refuse(404, "ไม่พบไฟล์", "ลิงก์นี้ไม่ถูกต้อง กรุณาขอลิงก์ใหม่จาก LINE ค่ะ")
@@ -65,3 +72,77 @@ def plan_file(token: str) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:
+    storage = current_app.extensions["runtime"].storage
+    try:
+        source = storage.open(key)
+    except StorageError:
+        return _refuse(404, "ไม่พบไฟล์", "ไฟล์นี้อาจถูกลบไปแล้วค่ะ")
+
+    def chunks() -> Iterator[bytes]:
+        with source:
+            while chunk := source.read(256 * 1024):
+                yield chunk
+
+    response = Response(chunks(), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    if filename:
+        response.headers["Content-Disposition"] = (
+            f"inline; filename=file; filename*=UTF-8''{quote(filename)}"
+        )
+    return response
+
+
+def _viewer_may_see(session: Session, viewer: User | None, leader_id: int) -> bool:
+    profile = session.get(LeaderProfile, leader_id)
+    return viewer is not None and profile is not None and access.can_view_leader(viewer, profile)
+
+
+@bp.get("/files/evidence/<token>")
+def evidence_file(token: str) -> Response:
+    """A thumbnail (EXIF stripped, for anyone allowed), or the original video or file. The
+    original of a photo keeps its EXIF (time, place) and is never served to others."""
+    links: Links = current_app.extensions["runtime"].site.links
+    try:
+        payload = links.load(token, "evidence")
+    except LinkError as exc:
+        return _link_refused(exc)
+    variant = payload.get("v")
+    with db.transaction() as session:
+        row = session.get(Evidence, payload.get("e"))
+        viewer = session.get(User, payload.get("u"))
+        if row is None or row.deleted_at is not None or row.status != "stored":
+            return _refuse(404, "ไม่พบหลักฐานนี้", "หลักฐานนี้อาจถูกลบไปแล้วค่ะ")
+        if not _viewer_may_see(session, viewer, row.uploaded_by):
+            audit.record(session, "evidence.view.denied", "evidence", row.id, actor=viewer)
+            return _refuse(403, "ไม่มีสิทธิ์ดูหลักฐานนี้", "สิทธิ์ของบัญชีนี้เปลี่ยนไปแล้วค่ะ")
+        if variant == "thumb" and row.thumb_key:
+            return _stream(row.thumb_key, "image/jpeg")
+        if variant == "file" and row.kind != "image" and row.storage_key:
+            return _stream(
+                row.storage_key, row.mime_type or "application/octet-stream", row.file_name
+            )
+    return _refuse(404, "ไม่พบไฟล์", "ลิงก์นี้ไม่ถูกต้อง กรุณาขอลิงก์ใหม่จาก LINE ค่ะ")
+
+
+@bp.get("/files/summary/<token>")
+def summary_file(token: str) -> Response:
+    links: Links = current_app.extensions["runtime"].site.links
+    try:
+        payload = links.load(token, "summary")
+    except LinkError as exc:
+        return _link_refused(exc)
+    with db.transaction() as session:
+        job = session.get(SummaryDocument, payload.get("d"))
+        viewer = session.get(User, payload.get("u"))
+        plan = session.get(Plan, job.plan_id) if job else None
+        if job is None or plan is None or job.status != "ready" or not job.storage_key:
+            return _refuse(404, "ไม่พบเอกสารนี้", "กรุณาขอเอกสารสรุปผลงานใหม่จาก LINE ค่ะ")
+        if not _viewer_may_see(session, viewer, plan.leader_id):
+            audit.record(session, "summary.download.denied", "plan", plan.id, actor=viewer)
+            return _refuse(403, "ไม่มีสิทธิ์ดูเอกสารนี้", "สิทธิ์ของบัญชีนี้เปลี่ยนไปแล้วค่ะ")
+        audit.record(session, "summary.download", "plan", plan.id, actor=viewer)
+        key, year = job.storage_key, plan.fiscal_year
+    return _stream(key, "application/pdf", f"เอกสารสรุปผลงาน-{year}.pdf")

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import urllib3
 from linebot.v3.messaging import (
@@ -62,6 +63,7 @@ class LineGateway:
         limits: dict[str, TokenBucket] | None = None,
     ) -> None:
         self.timeout = timeout
+        self._token = access_token
         self._limits = limits or line_limits()
         self._api = MessagingApi(ApiClient(self._configuration(access_token, api_base_url)))
         self._blob = MessagingApiBlob(
@@ -137,14 +139,20 @@ class LineGateway:
         return response.data.to_dict()
 
     def content(self, message_id: str) -> urllib3.BaseHTTPResponse:
-        """A streaming response for content a user sent; the caller reads and closes it."""
-        response = self._call(
-            "content",
-            self._blob.get_message_content_with_http_info,
-            message_id,
-            _preload_content=False,
+        """A streaming response for content a user sent; the caller reads and releases it.
+
+        The SDK's blob call reads the whole body into memory (`ApiResponse.raw_data`), which a
+        100 MB video must not do; its REST client streams, so it is called directly, with the
+        SDK's own configuration, authentication and error mapping."""
+        client = self._blob.api_client
+        url = f"{client.configuration.host}/v2/bot/message/{quote(message_id, safe='')}/content"
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "User-Agent": client.user_agent,
+        }
+        return self._call(
+            "content", client.request, "GET", url, headers=headers, _preload_content=False
         )
-        return response.raw_data  # type: ignore[return-value]
 
     # Rich menus -----------------------------------------------------------------------
     def create_rich_menu(self, menu: dict[str, Any], image_png: bytes) -> str:

@@ -82,8 +82,9 @@ def _open(path: Path) -> Image.Image:
     return im
 
 
-def sniff(path: Path) -> Sniffed | None:
+def sniff(path: Path, decode: bool = True) -> Sniffed | None:
     """The file's real kind from its content; None when it is none of the accepted kinds.
+    `decode=False` skips decoding images to catch truncation, for callers that decode anyway.
 
     Raises MediaError for an image with more than MAX_PIXELS pixels.
     """
@@ -104,7 +105,7 @@ def sniff(path: Path) -> Sniffed | None:
             return video
     if head.startswith(b"PK\x03\x04"):
         return _ooxml(path)
-    return _sniff_image(path)
+    return _sniff_image(path, decode)
 
 
 def _ftyp_video(head: bytes) -> Sniffed | None:
@@ -136,13 +137,13 @@ def _ooxml(path: Path) -> Sniffed | None:
     return None
 
 
-def _sniff_image(path: Path) -> Sniffed | None:
+def _sniff_image(path: Path, decode: bool = True) -> Sniffed | None:
     try:
         with _open(path) as im:
             fmt = im.format or ""
             brand_heif = fmt == "HEIF" and im.get_format_mimetype() == "image/heif"
             im.verify()  # structure and checksums (PNG); cheap for the rest
-        if fmt != "PNG":
+        if decode and fmt != "PNG":
             # verify() does not notice a cut-off JPEG/GIF/WebP/HEIC; decoding does. JPEG decodes
             # at 1/8 scale here, so this stays cheap for big photos.
             with _open(path) as im:

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from flask import Flask
 
+from bot import storage
+from bot.background import Background
 from bot.db import Database
 from bot.dispatch import Site, handle_event
+from bot.intake import Intake
 from bot.line_gateway import LineGateway
 from bot.links import Links
 from bot.outbox import OutboxSender
 from bot.registry import registry
+from bot.services.evidence import MB, Limits
+from bot.summaries import Summaries
 from bot.workers import EventWorkers
 
 log = logging.getLogger(__name__)
@@ -30,14 +36,38 @@ class Runtime:
             timeout=config["LINE_REQUEST_TIMEOUT"],
         )
         self.sender = OutboxSender(db, self.gateway)
+        self.storage = storage.from_url(
+            config["EVIDENCE_STORAGE_URL"], Path(app.instance_path), config["EVIDENCE_S3_ENV"]
+        )
         self.site = Site(
             Links(config["SECRET_KEY"], config["PUBLIC_BASE_URL"]), config["APP_TIMEZONE"]
+        )
+        self.intake = Intake(
+            db,
+            self.gateway,
+            self.storage,
+            self.sender,
+            limits=Limits(
+                image=config["EVIDENCE_MAX_IMAGE_MB"] * MB,
+                video=config["EVIDENCE_MAX_VIDEO_MB"] * MB,
+                file=config["EVIDENCE_MAX_FILE_MB"] * MB,
+            ),
+            attempts=config["CONTENT_FETCH_ATTEMPTS"],
+            retry_base=config["CONTENT_RETRY_MS"] / 1000,
+            timezone=config["APP_TIMEZONE"],
+        )
+        self.summaries = Summaries(db, self.storage, self.sender, self.site)
+        self.background = Background(
+            [self.intake.work_once, self.summaries.work_once],
+            config["BACKGROUND_WORKERS"],
+            poll_seconds=min(1.0, config["CONTENT_RETRY_MS"] / 1000),
         )
         self.workers = EventWorkers(
             db,
             lambda session, row: handle_event(session, self.gateway, registry, row, self.site),
             self.sender,
             config["INBOX_WORKERS"],
+            after=self.background.notify,
         )
         self.scheduler = None
         self._stop = threading.Event()
@@ -50,6 +80,7 @@ class Runtime:
                 target=self._send_loop, name="outbox", daemon=True
             )
             self._sender_thread.start()
+            self.background.start()
         if scheduler:
             from scheduler import create_scheduler
 
@@ -59,6 +90,7 @@ class Runtime:
     def stop(self) -> None:
         self._stop.set()
         self.workers.stop()
+        self.background.stop()
         if self._sender_thread is not None:
             self._sender_thread.join(10)
         if self.scheduler is not None:
@@ -66,6 +98,7 @@ class Runtime:
 
     def notify(self) -> None:
         self.workers.notify()
+        self.background.notify()
 
     def _send_loop(self) -> None:
         """Retries and sends left behind by a crashed process."""

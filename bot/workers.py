@@ -35,12 +35,14 @@ class EventWorkers:
         sender: outbox.OutboxSender,
         count: int,
         poll_seconds: float = 1.0,
+        after: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.handle = handle
         self.sender = sender
         self.count = count
         self.poll_seconds = poll_seconds
+        self.after = after  # told after each event, e.g. to wake the evidence fetchers
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -97,6 +99,8 @@ class EventWorkers:
         for row in sent or []:
             # Replies go to who just wrote; pushes to others were checked by Context.push.
             self.sender.deliver_now(row, check_following=False)
+        if self.after is not None:
+            self.after()
         return True
 
     def _failed(self, session: Session, event: InboxEvent, exc: Exception) -> list[OutboxMessage]:

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from bot.db import db
-from bot.models import InboxEvent, OutboxMessage
+from bot.models import Evidence, InboxEvent, OutboxMessage, SummaryDocument
 from tests.fakeline import FakeLine
 from tests.fakeline import webhook as events
 
@@ -79,19 +79,20 @@ class Chat:
         return response
 
     def settle(self, timeout: float = 20.0) -> None:
-        """Wait until every stored event is handled and every send has ended (sent, failed
-        or skipped), retries included."""
+        """Wait until every stored event is handled, all content fetched, every document
+        built and every send ended (sent, failed or skipped), retries included."""
         deadline = time.monotonic() + timeout
+        unfinished = [
+            (InboxEvent, InboxEvent.status == "pending"),
+            (OutboxMessage, OutboxMessage.status == "pending"),
+            (Evidence, Evidence.status.in_(["pending", "fetching"])),
+            (SummaryDocument, SummaryDocument.status == "pending"),
+        ]
         while time.monotonic() < deadline:
             with db.transaction() as session:
-                waiting = session.scalar(
-                    select(func.count())
-                    .select_from(InboxEvent)
-                    .where(InboxEvent.status == "pending")
-                ) + session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status == "pending")
+                waiting = sum(
+                    session.scalar(select(func.count()).select_from(model).where(where)) or 0
+                    for model, where in unfinished
                 )
             if not waiting:
                 return
@@ -126,6 +127,34 @@ class Person:
 
     def say(self, text: str) -> list[dict[str, Any]]:
         return self._act(events.text_event(self.user_id, text, self._token()))
+
+    def send_photos(self, *photos: bytes, content_type: str = "image/jpeg") -> list[dict[str, Any]]:
+        """Photos, as LINE sends them: several picked together arrive as one image set."""
+        set_id = f"set{next(_ids)}" if len(photos) > 1 else None
+        sent = []
+        for index, data in enumerate(photos, start=1):
+            message_id = str(10**15 + next(_ids))
+            self.chat.platform.add_content(message_id, data, content_type)
+            image_set = (set_id, index, len(photos)) if set_id else None
+            sent.append(
+                events.image_event(self.user_id, message_id, self._token(), image_set=image_set)
+            )
+        self.chat.send(*sent)
+        self.chat.settle()
+        return self.received()
+
+    def send_video(self, data: bytes) -> list[dict[str, Any]]:
+        message_id = str(10**15 + next(_ids))
+        self.chat.platform.add_content(message_id, data, "video/mp4")
+        return self._act(events.video_event(self.user_id, message_id, self._token()))
+
+    def send_file(self, data: bytes, name: str) -> list[dict[str, Any]]:
+        message_id = str(10**15 + next(_ids))
+        self.chat.platform.add_content(message_id, data, "application/octet-stream")
+        event = events.file_event(
+            self.user_id, message_id, self._token(), file_name=name, file_size=len(data)
+        )
+        return self._act(event)
 
     def postback(self, data: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         return self._act(events.postback_event(self.user_id, data, self._token(), params=params))

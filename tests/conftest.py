@@ -87,6 +87,8 @@ def app_config(database_url: str, line_platform: FakeLine, tmp_path: Path) -> di
         "SECRET_KEY": "test-secret-key",
         "PUBLIC_BASE_URL": "https://bot.example.test",
         "INBOX_WORKERS": "2",
+        "EVIDENCE_STORAGE_URL": str(tmp_path / "evidence"),
+        "CONTENT_RETRY_MS": "20",
         "TESTING": True,
     }
 
@@ -135,3 +137,35 @@ def keyword() -> Iterator:
     yield add
     for entry in added:
         registry.keywords.remove(entry)
+
+
+# A real S3 API (moto's server) for the object storage backend.
+S3_BUCKET = "evidence-test"
+S3_SECRET = "not-a-real-secret-but-never-log-it"
+
+
+def s3_client(endpoint: str, **config: object) -> object:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key=S3_SECRET,
+        config=Config(s3={"addressing_style": "path"}, **config),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    s3_client(endpoint).create_bucket(Bucket=S3_BUCKET)
+    yield endpoint
+    server.stop()

@@ -8,10 +8,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from bot.config import ConfigError
 from bot.storage import (
@@ -24,32 +21,11 @@ from bot.storage import (
     from_url,
     spool,
 )
+from tests.conftest import S3_BUCKET as BUCKET
+from tests.conftest import S3_SECRET as SECRET
+from tests.conftest import s3_client as _client
 
-BUCKET = "evidence-test"
-SECRET = "not-a-real-secret-but-never-log-it"
 KEY = "objects/ab/cdef0123.jpg"
-
-
-def _client(endpoint: str, **config: object) -> object:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key=SECRET,
-        config=Config(s3={"addressing_style": "path"}, **config),
-    )
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    _client(endpoint).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -22,6 +22,7 @@ from bot.models.programme import (
     StandardArea,
     StandardComponent,
     StandardVersion,
+    SummaryDocument,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "StandardArea",
     "StandardComponent",
     "StandardVersion",
+    "SummaryDocument",
     "UTCDateTime",
     "User",
     "utcnow",

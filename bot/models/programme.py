@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.models.base import Base, UTCDateTime, utcnow
@@ -85,6 +99,16 @@ class Plan(Base):
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The letter's work-management targets: 85% of trained households with an occupation,
+    # their income up 3%. Income is the average per household per year, in baht.
+    households_trained: Mapped[int | None] = mapped_column(Integer)
+    households_with_occupation: Mapped[int | None] = mapped_column(Integer)
+    income_before: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    income_after: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Assessment request: None, "requested", "accepted" (officer will inspect) or "more_info".
+    assessment_status: Mapped[str | None] = mapped_column(String(16))
+    assessment_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assessment_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -111,6 +135,7 @@ class PlanItem(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(16), default="not_started")
+    note: Mapped[str | None] = mapped_column(Text)  # the leader's progress note
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -119,23 +144,65 @@ class PlanItem(Base):
 
 
 class Evidence(Base):
-    """A photo, video or file attached to a plan item. The bytes live in object storage."""
+    """A photo, video or file a leader sent for a plan item. The bytes live in object storage
+    under their content hash; the row is also the fetch job (LINE deletes content after a
+    while, so it is fetched at once, before the leader has even said which activity)."""
 
     __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_item_id: Mapped[int] = mapped_column(
+    plan_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_items.id", ondelete="CASCADE"), index=True
     )
-    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    line_message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # pending → fetching → stored | duplicate | refused | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     kind: Mapped[str] = mapped_column(String(16))  # image, video, file
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    storage_key: Mapped[str] = mapped_column(String(300))
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    mime_type: Mapped[str] = mapped_column(String(100))
+    image_set_id: Mapped[str | None] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str | None] = mapped_column(String(300))
+    thumb_key: Mapped[str | None] = mapped_column(String(300))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(100))
     caption: Mapped[str | None] = mapped_column(Text)
+    # From the photo's EXIF, kept for the record and never shown in what others see.
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    # True once the leader was told about it (one message for a set, not one per photo).
+    announced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reply_token: Mapped[str | None] = mapped_column(String(100))
+    reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SummaryDocument(Base):
+    """A summary document (เอกสารสรุปผลงาน) someone asked for; built in the background."""
+
+    __tablename__ = "summary_documents"
+    __table_args__ = (Index("ix_summary_documents_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, ready, failed
+    storage_key: Mapped[str | None] = mapped_column(String(300))
+    pages: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Announcement(Base):

@@ -89,12 +89,40 @@ def unfollow_event(user_id: str, **options: Unpack[EventOptions]) -> dict[str, A
 
 
 def image_event(
-    user_id: str, message_id: str, reply_token: str, **options: Unpack[EventOptions]
+    user_id: str,
+    message_id: str,
+    reply_token: str,
+    *,
+    image_set: tuple[str, int, int] | None = None,
+    **options: Unpack[EventOptions],
 ) -> dict[str, Any]:
-    """A photo sent in LINE; its bytes come from the data API (`FakeLine.add_content`)."""
-    message = {
+    """A photo sent in LINE; its bytes come from the data API (`FakeLine.add_content`).
+    Photos sent together carry `image_set` = (set id, index from 1, total)."""
+    message: dict[str, Any] = {
         "id": message_id,
         "type": "image",
+        "contentProvider": {"type": "line"},
+        "quoteToken": _quote_token(),
+    }
+    if image_set is not None:
+        set_id, index, total = image_set
+        message["imageSet"] = {"id": set_id, "index": index, "total": total}
+    return _event("message", user_id, reply_token, {"message": message}, **options)
+
+
+def video_event(
+    user_id: str,
+    message_id: str,
+    reply_token: str,
+    *,
+    duration_ms: int = 10_000,
+    **options: Unpack[EventOptions],
+) -> dict[str, Any]:
+    """A video sent in LINE; its bytes come from the data API (`FakeLine.add_content`)."""
+    message = {
+        "id": message_id,
+        "type": "video",
+        "duration": duration_ms,
         "contentProvider": {"type": "line"},
         "quoteToken": _quote_token(),
     }

@@ -1,0 +1,285 @@
+"""Fetching evidence from LINE's data API into storage, in the background.
+
+LINE deletes what users sent after an unannounced time, so each `Evidence` row is fetched as
+soon as it is written. Bytes stream from LINE into a spooled file in storage's staging area
+(bounded memory, hashed on the way), are checked by content, and are moved under their
+content hash. No database transaction is held while bytes move: a row is claimed with a
+lease, fetched, then finished in a short transaction; a process that dies mid-fetch leaves
+a lease that runs out, and the row is fetched again. Failures are retried with backoff; the
+leader is told when it finally fails, so nothing she sent is lost without her knowing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import urllib3
+from sqlalchemy import or_, select, update
+
+from bot import media, outbox, render
+from bot.db import Database
+from bot.line_gateway import LineError, LineGateway
+from bot.models import Evidence, OutboxMessage, PlanItem, User, utcnow
+from bot.services import evidence
+from bot.services.evidence import KIND_LABELS, Limits
+from bot.storage import Storage, StorageError, TooLarge, spool
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)  # a 100 MB video over a slow link still fits
+PURGE_EVERY = timedelta(minutes=1)
+CHUNK = 64 * 1024
+# LINE shows a card's photo ~400 px wide and the summary PDF ~85 mm: 800 px is plenty, and
+# lets a 12 MP JPEG be decoded at 1/4 scale (Image.draft).
+THUMB_SIDE = 800
+# A file message may hold any of these; an image or video message must be what it says.
+ACCEPTED_BY_MESSAGE = {"image": {"image"}, "video": {"video"}, "file": {"file", "image", "video"}}
+BAD_TYPE = {
+    "image": "รูปนี้เปิดอ่านไม่ได้ค่ะ ระบบรับรูปแบบ JPEG, PNG, HEIC, WEBP กรุณาถ่ายหรือส่งรูปใหม่อีกครั้งนะคะ",
+    "video": "วิดีโอนี้เปิดอ่านไม่ได้ค่ะ ระบบรับวิดีโอแบบ MP4, MOV หรือ WEBM กรุณาส่งใหม่อีกครั้งนะคะ",
+    "file": "ไฟล์นี้ไม่ใช่ชนิดที่ระบบรับค่ะ รับได้เฉพาะ PDF, Word, Excel, PowerPoint รูปภาพ และวิดีโอ",
+}
+
+
+@dataclass
+class Outcome:
+    status: str  # stored, duplicate, refused, failed, retry
+    values: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None  # refusal or failure sentence for the leader
+    duplicate_of: int | None = None  # the evidence already holding these bytes
+
+
+class Intake:
+    def __init__(
+        self,
+        db: Database,
+        gateway: LineGateway,
+        storage: Storage,
+        sender: outbox.OutboxSender,
+        *,
+        limits: Limits | None = None,
+        attempts: int = 5,
+        retry_base: float = 2.0,
+        timezone: str = "Asia/Bangkok",
+    ) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.storage = storage
+        self.sender = sender
+        self.limits = limits or Limits()
+        self.attempts = attempts
+        self.retry_base = retry_base
+        self.timezone = timezone
+        self._purged_at = datetime.min.replace(tzinfo=UTC)
+
+    # The loop's unit of work -------------------------------------------------------------
+    def work_once(self) -> bool:
+        """Fetch one row; False when nothing is due."""
+        now = utcnow()
+        row = self._claim(now)
+        if row is None:
+            if now - self._purged_at > PURGE_EVERY:
+                self._purged_at = now
+                self._purge()
+            return False
+        try:
+            outcome = self._fetch(row)
+        except Exception as exc:  # a bug must not leave the row leased for ten minutes
+            log.exception("evidence %s: unexpected error", row.id)
+            outcome = self._retry_or_fail(row, f"{type(exc).__name__}: {exc}")
+        sent = self._finish(row.id, outcome)
+        for message in sent:
+            self.sender.deliver_now(message, check_following=False)
+        return True
+
+    def _claim(self, now: datetime) -> Evidence | None:
+        due = or_(
+            (Evidence.status == "pending") & (Evidence.next_attempt_at <= now),
+            (Evidence.status == "fetching") & (Evidence.locked_until < now),
+        )
+        with self.db.transaction() as session:
+            for row_id in session.scalars(select(Evidence.id).where(due).order_by(Evidence.id)):
+                claimed = session.execute(
+                    update(Evidence)
+                    .where(Evidence.id == row_id, due)
+                    .values(
+                        status="fetching",
+                        locked_until=now + LEASE,
+                        attempts=Evidence.attempts + 1,
+                    )
+                ).rowcount
+                if claimed:
+                    row = session.get(Evidence, row_id)
+                    assert row is not None
+                    session.expunge(row)
+                    return row
+                break  # another worker took it: look again next time round
+        return None
+
+    # Fetching, outside any transaction ----------------------------------------------------
+    def _fetch(self, row: Evidence) -> Outcome:
+        limit = max(self.limits.of(k) for k in ACCEPTED_BY_MESSAGE.get(row.kind, {"file"}))
+        try:
+            response = self.gateway.content(row.line_message_id)
+        except LineError as exc:
+            if not exc.retryable:  # e.g. 404: LINE no longer has it; trying again will not help
+                return self._fail(row, str(exc))
+            return self._retry_or_fail(row, str(exc))
+        try:
+            declared = int(response.headers.get("Content-Length") or 0)
+            if declared > limit:
+                return self._refuse(row, self.limits.refusal(row.kind), "too large (declared)")
+            spooled = spool(self.storage, response.stream(CHUNK), limit)
+        except TooLarge:
+            return self._refuse(row, self.limits.refusal(row.kind), "too large")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return self._retry_or_fail(row, f"transfer: {type(exc).__name__}")
+        except StorageError as exc:
+            return self._retry_or_fail(row, f"storage: {exc}", storage=True)
+        finally:
+            response.release_conn()
+        return self._keep(row, spooled.path, spooled.size, spooled.sha256)
+
+    def _keep(self, row: Evidence, path: Path, size: int, sha256: str) -> Outcome:
+        thumb: Path | None = None
+        try:
+            sniffed = media.sniff(path, decode=False)  # the thumbnail decodes it anyway
+            if sniffed is None or sniffed.kind not in ACCEPTED_BY_MESSAGE.get(row.kind, set()):
+                return self._refuse(row, BAD_TYPE.get(row.kind, BAD_TYPE["file"]), "bad type")
+            if size > self.limits.of(sniffed.kind):
+                return self._refuse(row, self.limits.refusal(sniffed.kind), "too large")
+            values: dict[str, Any] = {
+                "kind": sniffed.kind,
+                "mime_type": sniffed.mime,
+                "size_bytes": size,
+                "content_hash": sha256,
+                "storage_key": f"objects/{sha256[:2]}/{sha256}.{sniffed.ext}",
+            }
+            if sniffed.kind == "image":
+                facts = media.image_facts(path)
+                thumb = path.with_suffix(".thumb.jpg")
+                media.thumbnail(path, thumb, THUMB_SIDE)
+                values["thumb_key"] = f"thumbs/{sha256[:2]}/{sha256}.jpg"
+                values["taken_at"] = self._aware(facts.taken_at)
+                if facts.gps:
+                    values["gps_lat"], values["gps_lon"] = facts.gps
+            with self.db.transaction() as session:
+                twin = evidence.duplicate_of(session, row.uploaded_by, sha256, row.id)
+                twin_id = twin.id if twin else None
+            if twin_id is not None:
+                return Outcome("duplicate", {"content_hash": sha256}, duplicate_of=twin_id)
+            self.storage.put(values["storage_key"], path, sniffed.mime)
+            if thumb is not None:
+                self.storage.put(values["thumb_key"], thumb, "image/jpeg")
+            return Outcome("stored", values)
+        except media.MediaError:
+            return self._refuse(row, BAD_TYPE.get(row.kind, BAD_TYPE["file"]), "unreadable image")
+        except StorageError as exc:
+            return self._retry_or_fail(row, f"storage: {exc}", storage=True)
+        finally:
+            for leftover in (path, thumb):
+                if leftover is not None:
+                    leftover.unlink(missing_ok=True)
+
+    def _aware(self, local: datetime | None) -> datetime | None:
+        """EXIF times carry no zone: read them as the app's time zone."""
+        if local is None:
+            return None
+        return local.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+
+    def _refuse(self, row: Evidence, message: str, why: str) -> Outcome:
+        log.info("evidence %s refused: %s", row.id, why)
+        return Outcome("refused", {"last_error": why}, message)
+
+    def _fail(self, row: Evidence, why: str, storage: bool = False) -> Outcome:
+        log.warning("evidence %s failed for good: %s", row.id, why)
+        label = KIND_LABELS.get(row.kind, "ไฟล์")
+        sent_at = row.created_at.astimezone(ZoneInfo(self.timezone)).strftime("%H:%M")
+        if storage:
+            message = (
+                f"ขออภัยค่ะ ระบบเก็บไฟล์ขัดข้อง จึงบันทึก{label}ที่ส่งเมื่อ {sent_at} น. ไม่ได้ "
+                f"กรุณาส่ง{label}นั้นอีกครั้งในภายหลังนะคะ"
+            )
+        else:
+            message = f"ขออภัยค่ะ รับ{label}ที่ส่งเมื่อ {sent_at} น. ไม่สำเร็จ กรุณาส่ง{label}นั้นอีกครั้งนะคะ"
+        return Outcome("failed", {"last_error": why[:2000]}, message)
+
+    def _retry_or_fail(self, row: Evidence, why: str, storage: bool = False) -> Outcome:
+        if row.attempts >= self.attempts:
+            return self._fail(row, why, storage)
+        delay = self.retry_base * 2 ** (row.attempts - 1)
+        log.info("evidence %s: %s; retry %d in %.1fs", row.id, why, row.attempts, delay)
+        return Outcome(
+            "retry",
+            {"last_error": why[:2000], "next_attempt_at": utcnow() + timedelta(seconds=delay)},
+        )
+
+    # Finishing, in one short transaction --------------------------------------------------
+    def _finish(self, row_id: int, outcome: Outcome) -> list[OutboxMessage]:
+        with self.db.transaction() as session:
+            row = session.get(Evidence, row_id)
+            if row is None:
+                return []
+            row.locked_until = None
+            for key, value in outcome.values.items():
+                setattr(row, key, value)
+            row.status = "pending" if outcome.status == "retry" else outcome.status
+            if outcome.status == "retry":
+                return []
+            if outcome.status == "stored":
+                row.stored_at = utcnow()
+            text = self._tell(session, row, outcome)
+            user = session.get(User, row.uploaded_by)
+            if text is None or user is None or row.deleted_at is not None:
+                return []
+            row.announced = True
+            token = row.reply_token if row.reply_by and utcnow() < row.reply_by else None
+            message = outbox.enqueue_reply(
+                session, token, user.line_user_id, [render.text(text)], reply_by=row.reply_by
+            )
+            session.flush()
+            return [message]
+
+    def _tell(self, session: Any, row: Evidence, outcome: Outcome) -> str | None:
+        """What the leader hears about this row, or None when nothing needs saying."""
+        if outcome.status in {"refused", "failed"}:
+            return outcome.message
+        if outcome.status == "duplicate":
+            twin = session.get(Evidence, outcome.duplicate_of)
+            item = session.get(PlanItem, twin.plan_item_id) if twin and twin.plan_item_id else None
+            where = f' ในกิจกรรม "{render.clip(item.activity, 60)}"' if item else ""
+            label = KIND_LABELS.get(row.kind, "ไฟล์")
+            return f"{label}นี้มีอยู่แล้ว{where} ค่ะ จึงไม่บันทึกซ้ำ"
+        if row.announced or row.plan_item_id is None:
+            return None  # told already with its set, or still waiting for "which activity"
+        # Lock the activity, so two photos finishing together are not both called "the 3rd".
+        item = session.get(PlanItem, row.plan_item_id, with_for_update=True)
+        if item is None:
+            return None
+        if row.kind == "image":
+            n = evidence.count_of_kind(session, item.id, "image")
+            return f"รับรูปที่ {n} แล้วค่ะ"
+        if row.kind == "video":
+            return "รับวิดีโอแล้วค่ะ"
+        return f"รับไฟล์ {row.file_name or ''} แล้วค่ะ".replace("  ", " ")
+
+    # Deleted evidence: its bytes go once nobody uses them ---------------------------------
+    def _purge(self) -> None:
+        with self.db.transaction() as session:
+            rows = evidence.purgeable(session)
+            for row in rows:
+                if row.content_hash and not evidence.still_used(session, row.content_hash):
+                    for key in (row.storage_key, row.thumb_key):
+                        if key:
+                            try:
+                                self.storage.delete(key)
+                            except StorageError as exc:
+                                log.warning("evidence %s not purged: %s", row.id, exc)
+                                return
+                row.storage_key = None
+                row.thumb_key = None

@@ -1,0 +1,246 @@
+"""Evidence photos, videos and files, as a leader sends them in LINE and others see them."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from PIL import Image
+from sqlalchemy import select
+
+from bot.db import db
+from bot.models import AuditLog, Evidence
+from tests.test_plan import fill_plan, items_of, leader_and_officer
+
+
+def photo(seed: int, size: tuple[int, int] = (640, 480), exif: bool = False) -> bytes:
+    """A real JPEG, different for each seed; with EXIF time and GPS when asked."""
+    image = Image.new("RGB", size, ((seed * 53) % 256, (seed * 97) % 256, (seed * 31) % 256))
+    image.putpixel((seed % size[0], 0), (255, 255, 255))
+    out = io.BytesIO()
+    if exif:
+        data = Image.Exif()
+        data[0x0132] = "2026:03:12 10:30:00"
+        gps = {1: "N", 2: (18.0, 21.0, 36.0), 3: "E", 4: (103.0, 39.0, 0.0)}
+        data[0x8825] = gps
+        image.save(out, "JPEG", exif=data)
+    else:
+        image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def mp4(size: int) -> bytes:
+    header = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    return header + b"\x00" * (size - len(header))
+
+
+@pytest.fixture
+def somsri(line, runner):
+    """A registered leader with three activities in her plan."""
+    leader, _ = leader_and_officer(line, runner)
+    leader.say("แผนของฉัน")
+    fill_plan(leader, 3)
+    return leader
+
+
+def rows_of(person) -> list[Evidence]:
+    items = {i.id for i in items_of(person)}
+    with db.transaction() as session:
+        return list(
+            session.scalars(
+                select(Evidence)
+                .where(Evidence.plan_item_id.in_(items) | Evidence.plan_item_id.is_(None))
+                .order_by(Evidence.id)
+            )
+        )
+
+
+def open_evidence(person, client, nth_item: int = 0):
+    """Open an activity's evidence carousel; returns the messages."""
+    person.say("แผนของฉัน")
+    person.tap("ดูกิจกรรม")
+    labels = [label for label in person.labels() if label.startswith("ดูหลักฐาน")]
+    return person.tap(labels[nth_item])
+
+
+def test_a_set_of_five_photos_without_context_asks_once_then_goes_to_the_chosen_activity(
+    somsri, client
+):
+    photos = [photo(n, exif=n == 0) for n in range(5)]
+    somsri.send_photos(*photos)
+    assert "รูปนี้เป็นหลักฐานของกิจกรรมไหนคะ" in somsri.last_text
+    assert len(somsri.last) == 1  # asked once for the whole set, no per-photo noise
+    somsri.tap("2. กิจกรรม 1")
+    assert 'แนบรูป 5 รายการกับกิจกรรม "กิจกรรม 1"' in somsri.last_text
+
+    rows = rows_of(somsri)
+    second = items_of(somsri)[1]
+    assert [r.status for r in rows] == ["stored"] * 5
+    assert {r.plan_item_id for r in rows} == {second.id}
+    assert len({r.content_hash for r in rows}) == 5
+    # EXIF time and place are kept as data …
+    assert rows[0].taken_at is not None and rows[0].gps_lat == pytest.approx(18.36, abs=0.01)
+
+    somsri.say("อบรมกลุ่มทอผ้า")
+    assert "บันทึกคำอธิบายให้ 5 รายการแล้ว" in somsri.last_text
+    somsri.tap("เสร็จแล้ว")
+    assert "มีหลักฐาน 5 รายการแล้ว" in somsri.last_text
+
+    carousel = open_evidence(somsri, client, 1)[0]
+    bubbles = carousel["contents"]["contents"]
+    assert len(bubbles) == 5
+    assert "อบรมกลุ่มทอผ้า" in somsri.last_text and "ถ่ายเมื่อ 12 มีนาคม 2569" in somsri.last_text
+    # … and stripped from the thumbnail everyone else sees.
+    url = bubbles[0]["hero"]["url"]
+    assert url.startswith("https://bot.example.test/files/evidence/")
+    response = client.get(url.removeprefix("https://bot.example.test"))
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    thumb = Image.open(io.BytesIO(response.data))
+    assert not thumb.getexif() and b"Exif" not in response.data
+
+
+def test_from_an_activity_card_each_photo_is_counted(somsri):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    assert "ส่งรูป วิดีโอ หรือไฟล์ของกิจกรรม" in somsri.last_text
+    somsri.send_photos(photo(1))
+    assert somsri.last_text == "รับรูปที่ 1 แล้วค่ะ"
+    somsri.send_photos(photo(2))
+    assert somsri.last_text == "รับรูปที่ 2 แล้วค่ะ"
+    somsri.send_file(b"%PDF-1.4\n" + b"0" * 2000, "รายงานการประชุม.pdf")
+    assert "รับไฟล์ รายงานการประชุม.pdf แล้วค่ะ" in somsri.last_text
+    # The same photo again is kept once, and she is told.
+    somsri.send_photos(photo(1))
+    assert 'รูปนี้มีอยู่แล้ว ในกิจกรรม "กิจกรรม 0"' in somsri.last_text
+    stored = [r for r in rows_of(somsri) if r.status == "stored"]
+    assert len(stored) == 3
+    assert [r.status for r in rows_of(somsri)].count("duplicate") == 1
+
+
+def test_a_fetch_that_fails_twice_then_succeeds(somsri, line):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    line.platform.fail("content", 500, times=2)
+    somsri.send_photos(photo(7))
+    assert somsri.last_text == "รับรูปที่ 1 แล้วค่ะ"
+    (row,) = rows_of(somsri)
+    assert row.status == "stored" and row.attempts == 3
+
+
+def test_a_fetch_that_always_fails_asks_her_to_send_it_again(somsri, line):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    line.platform.fail("content", 500, times=20)
+    somsri.send_photos(photo(8))
+    assert "รับรูปที่ส่งเมื่อ" in somsri.last_text and "กรุณาส่งรูปนั้นอีกครั้ง" in somsri.last_text
+    (row,) = rows_of(somsri)
+    assert row.status == "failed" and row.attempts == 5 and row.storage_key is None
+
+
+def test_a_file_that_claims_to_be_an_image_and_an_oversize_video(somsri, app):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(b"<html>not a photo</html>")
+    assert "รูปนี้เปิดอ่านไม่ได้" in somsri.last_text
+    app.extensions["runtime"].intake.limits = type(app.extensions["runtime"].intake.limits)(
+        video=1024 * 1024
+    )
+    somsri.send_video(mp4(2 * 1024 * 1024))
+    assert "วิดีโอนี้ใหญ่เกินไป" in somsri.last_text and "ไม่เกิน 1 MB" in somsri.last_text
+    somsri.send_video(mp4(300_000))
+    assert somsri.last_text == "รับวิดีโอแล้วค่ะ"
+    statuses = [r.status for r in rows_of(somsri)]
+    assert statuses == ["refused", "refused", "stored"]
+    files = [p for p in Path(app.config["EVIDENCE_STORAGE_URL"]).rglob("*") if p.is_file()]
+    assert len(files) == 1 and files[0].suffix == ".mp4"  # nothing left of the refused ones
+
+
+def test_cancelling_the_question_keeps_nothing(somsri):
+    somsri.send_photos(photo(3))
+    somsri.say("ยกเลิก")
+    assert "ไม่ได้บันทึก 1 รายการ" in somsri.last_text
+    (row,) = rows_of(somsri)
+    assert row.deleted_at is not None and row.plan_item_id is None
+
+
+def test_a_photo_in_the_middle_of_another_form_is_not_taken(somsri):
+    somsri.say("แผนของฉัน")
+    somsri.tap("เพิ่มกิจกรรม")
+    somsri.send_photos(photo(4))
+    assert "กรอกกิจกรรมของแผนค้างอยู่" in somsri.last_text
+    assert rows_of(somsri) == []
+
+
+def test_deleting_her_own_evidence_asks_first(somsri, client, line):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(photo(5))
+    somsri.say("เสร็จแล้ว")
+    somsri.tap("ดูหลักฐาน")
+    thumb_url = somsri.last[0]["contents"]["contents"][0]["hero"]["url"]
+    somsri.tap("ลบ")
+    assert "ลบรูปนี้ใช่ไหมคะ" in somsri.last_text
+    somsri.tap("ไม่ลบ")
+    assert rows_of(somsri)[0].deleted_at is None
+    somsri.postback(f"a=evidence.delete.yes&e={rows_of(somsri)[0].id}")
+    assert "ลบหลักฐานแล้ว" in somsri.last_text
+    assert client.get(thumb_url.removeprefix("https://bot.example.test")).status_code == 404
+    # Someone else's evidence cannot be deleted with a forged postback.
+    other = line.user("คนอื่น")
+    other.follow()
+    other.postback(f"a=evidence.delete.yes&e={rows_of(somsri)[0].id}")
+    assert "ไม่พบหลักฐานนี้" in other.last_text
+
+
+def test_signed_links_valid_expired_and_tampered(somsri, client, app):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(photo(6))
+    somsri.say("เสร็จแล้ว")
+    somsri.tap("ดูหลักฐาน")
+    url = somsri.last[0]["contents"]["contents"][0]["hero"]["url"]
+    path = url.removeprefix("https://bot.example.test")
+    assert client.get(path).status_code == 200
+    token = path.rsplit("/", 1)[1]
+    tampered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    assert client.get(tampered).status_code == 404
+
+    class Yesterday(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 2 * 24 * 3600
+
+    links = app.extensions["runtime"].site.links
+    payload = links.load(token, "evidence")
+    old = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt="file-link", signer=Yesterday
+    ).dumps(payload)
+    expired = client.get(f"/files/evidence/{old}")
+    assert expired.status_code == 410 and "หมดอายุ" in expired.get_data(as_text=True)
+
+
+def test_officers_see_evidence_of_their_district_only(somsri, line, runner, client):
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(photo(9))
+    item = items_of(somsri)[0]
+    from tests.test_invites import consented, create_code
+
+    stranger = consented(line, "เจ้าหน้าที่อำเภออื่น")
+    stranger.say(create_code(runner, "officer", "3802"))
+    stranger.postback(f"a=evidence.list&i={item.id}")
+    assert "ไม่พบกิจกรรมนี้แล้ว" in stranger.last_text
+    with db.transaction() as session:
+        denied = session.scalars(
+            select(AuditLog.action).where(AuditLog.action == "evidence.list.denied")
+        ).all()
+    assert denied
