@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import webhook
+from bench import evidence, webhook
 from bench.harness import Row, log, markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -20,6 +20,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Every benchmark: name -> run(out_dir, options). Add new ones here.
 BENCHMARKS: dict[str, Callable[[Path, webhook.Options], list[Row]]] = {
     webhook.NAME: webhook.run,
+    evidence.NAME: evidence.run,  # type: ignore[dict-item]
 }
 
 

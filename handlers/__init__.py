@@ -2,6 +2,7 @@
 
 from handlers import (  # noqa: F401
     consent,
+    evidence,
     follow,
     invite,
     officer,
@@ -10,6 +11,7 @@ from handlers import (  # noqa: F401
     plan_review,
     postback,
     profile,
+    progress,
     registration,
     text,
 )

@@ -113,7 +113,9 @@ def list_activities(ctx: Context) -> None:
     plan, viewer = seen
     page = ctx.postback_id("page") or 0
     editable = viewer == "leader" and plan.status in plans.EDITABLE
-    card = plan_views.item_list(ctx.session, plan, page=page, editable=editable)
+    card = plan_views.item_list(
+        ctx.session, plan, page=page, editable=editable, owner=viewer == "leader"
+    )
     if card is None:
         message = "แผนนี้ยังไม่มีกิจกรรมค่ะ" if not plan.items else "ไม่มีกิจกรรมเพิ่มเติมแล้วค่ะ"
         quick = (

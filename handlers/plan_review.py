@@ -21,7 +21,7 @@ flow = registry.add_flow(
 )
 
 
-def _reviewable(ctx: Context, plan_id: int | None) -> tuple[Plan, LeaderProfile] | None:
+def reviewable(ctx: Context, plan_id: int | None) -> tuple[Plan, LeaderProfile] | None:
     plan = ctx.session.get(Plan, plan_id) if plan_id else None
     profile = ctx.session.get(LeaderProfile, plan.leader_id) if plan else None
     user = ctx.user
@@ -58,7 +58,7 @@ def _tell_leader(ctx: Context, plan: Plan, text: str) -> None:
 @registry.on_postback("review.approve")
 def approve(ctx: Context) -> None:
     plan_id, revision = _ids(ctx)
-    found = _reviewable(ctx, plan_id)
+    found = reviewable(ctx, plan_id)
     if found is None:
         return
     plan, profile = found
@@ -81,7 +81,7 @@ def approve(ctx: Context) -> None:
 @registry.on_postback("review.return")
 def start_return(ctx: Context) -> None:
     plan_id, revision = _ids(ctx)
-    found = _reviewable(ctx, plan_id)
+    found = reviewable(ctx, plan_id)
     if found is None:
         return
     plan, profile = found
@@ -115,7 +115,7 @@ comment_step = flow.step(
 @comment_step.text
 def on_comment(ctx: Context, text: str) -> str | None:
     values = Flow.data(ctx)
-    found = _reviewable(ctx, values.get("plan_id"))
+    found = reviewable(ctx, values.get("plan_id"))
     if found is None:
         return END
     plan, profile = found

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot import render
 from bot.links import Links
 from bot.models import LeaderProfile, Plan, PlanItem
-from bot.services import fiscal, plans
+from bot.services import evidence, fiscal, plans
 from bot.services.thai import thai_date
 
 CARD_ITEMS_PER_AREA = 5  # more are counted, not listed: the card must stay short
@@ -130,6 +130,13 @@ def plan_card(session: Session, plan: Plan, *, viewer: str, today: Any = None) -
         )
     buttons.append(
         render.button(
+            render.postback_action(
+                "ความคืบหน้าและหลักฐาน", data("progress.view", p=plan.id), "ดูความคืบหน้า"
+            )
+        )
+    )
+    buttons.append(
+        render.button(
             render.postback_action("ดาวน์โหลดแผน", data("plan.download", p=plan.id), "ดาวน์โหลดแผน")
         )
     )
@@ -146,13 +153,17 @@ def plan_card(session: Session, plan: Plan, *, viewer: str, today: Any = None) -
     )
 
 
-def item_list(session: Session, plan: Plan, *, page: int, editable: bool) -> dict[str, Any] | None:
-    """One page of the activity carousel; None when the page is past the end."""
+def item_list(
+    session: Session, plan: Plan, *, page: int, editable: bool, owner: bool = False
+) -> dict[str, Any] | None:
+    """One page of the activity carousel; None when the page is past the end. `owner`: the
+    leader herself, who sends evidence and updates progress from here."""
     edition = plans.edition(session, plan)
     numbered = list(enumerate(plan.items, start=1))
     shown = numbered[page * LIST_PAGE : (page + 1) * LIST_PAGE]
     if not shown:
         return None
+    counts = evidence.counts(session, (item.id for _, item in shown))
     bubbles = []
     for n, item in shown:
         found = edition.component(item.component_id)
@@ -166,9 +177,36 @@ def item_list(session: Session, plan: Plan, *, page: int, editable: bool) -> dic
             {"label": "ระยะเวลา", "value": period(item)},
             {"label": "สถานะ", "value": plans.STATE_LABELS.get(item.state, item.state)},
         ]
+        if item.note:
+            rows.append({"label": "บันทึกความคืบหน้า", "value": item.note})
         buttons = []
+        if owner:
+            buttons.append(
+                render.button(
+                    render.postback_action(
+                        "ส่งหลักฐาน", data("evidence.send", i=item.id), "ส่งหลักฐาน"
+                    ),
+                    "primary",
+                )
+            )
+            buttons.append(
+                render.button(
+                    render.postback_action(
+                        "อัปเดตความคืบหน้า", data("progress.item", i=item.id), "อัปเดตความคืบหน้า"
+                    )
+                )
+            )
+        buttons.append(
+            render.button(
+                render.postback_action(
+                    f"ดูหลักฐาน ({counts.get(item.id, 0)})",
+                    data("evidence.list", i=item.id),
+                    f"ดูหลักฐานกิจกรรมที่ {n}",
+                )
+            )
+        )
         if editable:
-            buttons = [
+            buttons += [
                 render.button(
                     render.postback_action("แก้ไข", data("item.edit", i=item.id), f"แก้ไขกิจกรรมที่ {n}")
                 ),

@@ -90,7 +90,7 @@ def test_plan_cards_and_activity_pages_at_their_largest(app, line_platform, full
         ]
         page = 0
         while (
-            listing := plan_views.item_list(session, plan, page=page, editable=True)
+            listing := plan_views.item_list(session, plan, page=page, editable=True, owner=True)
         ) is not None:
             messages.append(listing)
             page += 1
@@ -131,6 +131,7 @@ def test_every_template_in_the_folder_is_covered():
     """A new template must get a largest-case test here."""
     covered = {"plan_card.json", "item_list.json", "item_form.json", "buttons.json"}
     covered |= {"consent.json", "choices.json", "registration_summary.json", "profile.json"}
+    covered |= {"evidence_list.json", "progress_card.json"}
     folder = Path(render.TEMPLATES)
     assert {p.name for p in folder.glob("*.json")} == covered
 
@@ -158,3 +159,42 @@ def test_registration_and_profile_templates_at_their_largest(app, line_platform)
     push_all(app, line_platform, [choices, summary, profile, consent], "registration")
     with db.transaction() as session:
         assert session.scalar(select(Plan.id)) is None  # nothing here touched the data
+
+
+def test_progress_card_and_evidence_carousel_at_their_largest(app, line_platform, full_plan):
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from handlers.progress import progress_card
+
+    with db.transaction() as session:
+        plan = session.get(Plan, full_plan)
+        plan.status, plan.assessment_status = "approved", "more_info"
+        plan.assessment_comment = long_text(plans.COMMENT_MAX)
+        plan.households_trained, plan.households_with_occupation = 999_999, 999_998
+        plan.income_before, plan.income_after = Decimal("9999999999.99"), Decimal("1.00")
+        for item in plan.items:
+            item.note = long_text(1000)
+        # Every activity late: the card lists five and counts the rest.
+        ctx = SimpleNamespace(session=session, today=fiscal.bounds(plan.fiscal_year)[1])
+        card = progress_card(ctx, plan, "leader")  # type: ignore[arg-type]
+    url = "https://bot.example.test/files/evidence/" + "x" * 180
+    bubble = {
+        "thumb": url,
+        "heading": long_text(300),
+        "icon": "📄",
+        "name": long_text(255),
+        "date": "ถ่ายเมื่อ 30 กันยายน 2570",
+        "caption": long_text(500),
+        "buttons": [
+            render.button(render.uri_action("เปิดไฟล์", url), "primary"),
+            render.button(render.postback_action("ลบ", "a=evidence.delete&e=999999999", "ลบ")),
+        ],
+    }
+    more = {"count": 999, "action": render.postback_action("ดูเพิ่มเติม", "a=evidence.list&i=1")}
+    carousel = render.flex("evidence_list.json", long_text(500), items=[bubble] * 11, more=more)
+    files = render.flex(
+        "evidence_list.json", "x", items=[{**bubble, "thumb": None}] * 11, more=None
+    )
+    push_all(app, line_platform, [card, carousel, files], "progress")
+    assert "และอีก" in json.dumps(card, ensure_ascii=False)

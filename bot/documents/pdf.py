@@ -4,6 +4,9 @@ fpdf2 with HarfBuzz shaping places Thai tone marks and vowels; Sarabun comes fro
 `fontpkg-sarabun` package so the output never depends on the host's fonts. Thai has no spaces
 between words and fpdf2 only breaks at spaces, so cells are wrapped here at pythainlp's word
 boundaries and handed to the table as explicit lines.
+
+`DocumentPDF` (fonts and shaping), `fit_lines` (Thai wrapping), `printable` and `write_plan` are
+shared with the summary document (`bot.documents.summary`).
 """
 
 from __future__ import annotations
@@ -56,10 +59,19 @@ HEADINGS_STYLE = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
 FIT_SLACK_MM = 0.5
 
 
-class _PlanPDF(FPDF):
-    def __init__(self) -> None:
-        super().__init__(orientation="landscape", unit="mm", format="A4")
+class DocumentPDF(FPDF):
+    """An A4 page in Sarabun with HarfBuzz shaping; shared by the plan and the summary document."""
+
+    def __init__(self, orientation: str = "portrait", title: str = TITLE) -> None:
+        super().__init__(orientation=orientation, unit="mm", format="A4")
         self._widths: dict[tuple[str, float, str], float] = {}
+        self.add_font(FAMILY, "", FONT_DIR / "Sarabun-Regular.ttf")
+        self.add_font(FAMILY, "B", FONT_DIR / "Sarabun-Bold.ttf")
+        self.set_text_shaping(True)
+        self.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+        self.set_auto_page_break(True, margin=MARGIN_MM + 2)
+        self.set_title(title)
+        self.set_lang("th")
 
     def word_width(self, word: str) -> float:
         """A word's width, remembered: shaping every word of every candidate line is slow."""
@@ -68,6 +80,11 @@ class _PlanPDF(FPDF):
             self._widths[key] = self.get_string_width(word)
         return self._widths[key]
 
+
+class _PlanPDF(DocumentPDF):
+    def __init__(self) -> None:
+        super().__init__(orientation="landscape")
+
     def footer(self) -> None:
         self.set_y(-10)
         self.set_font(FAMILY, size=9)
@@ -75,27 +92,20 @@ class _PlanPDF(FPDF):
 
 
 def render_pdf(form: PlanForm) -> bytes:
-    pdf = _new_pdf()
-    _write_header(pdf, form)
-    _write_table(pdf, form)
-    _write_summary(pdf, form)
+    pdf = _PlanPDF()
+    pdf.add_page()
+    write_plan(pdf, form)
     return bytes(pdf.output())
 
 
-def _new_pdf() -> _PlanPDF:
-    pdf = _PlanPDF()
-    pdf.add_font(FAMILY, "", FONT_DIR / "Sarabun-Regular.ttf")
-    pdf.add_font(FAMILY, "B", FONT_DIR / "Sarabun-Bold.ttf")
-    pdf.set_text_shaping(True)
-    pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
-    pdf.set_auto_page_break(True, margin=MARGIN_MM + 2)
-    pdf.set_title(TITLE)
-    pdf.set_lang("th")
-    pdf.add_page()
-    return pdf
+def write_plan(pdf: DocumentPDF, form: PlanForm) -> None:
+    """The letter's plan form from the current position of a landscape page."""
+    _write_header(pdf, form)
+    _write_table(pdf, form)
+    _write_summary(pdf, form)
 
 
-def _write_header(pdf: _PlanPDF, form: PlanForm) -> None:
+def _write_header(pdf: DocumentPDF, form: PlanForm) -> None:
     status = status_line(form)
     if status:
         pdf.set_font(FAMILY, size=9)
@@ -105,15 +115,15 @@ def _write_header(pdf: _PlanPDF, form: PlanForm) -> None:
     pdf.set_font(FAMILY, size=BODY_PT + 2)
     width = pdf.epw - 2 * pdf.c_margin - FIT_SLACK_MM
     for line in (name_line(form), year_line(form)):
-        text = _join(_fit(pdf, _drawable(line), width))
+        text = _join(fit_lines(pdf, _drawable(line), width))
         pdf.multi_cell(0, LINE_MM + 1, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
 
-def _write_table(pdf: _PlanPDF, form: PlanForm) -> None:
+def _write_table(pdf: DocumentPDF, form: PlanForm) -> None:
     pdf.set_font(FAMILY, "B", BODY_PT)
     number, area, activity, responsible, period = (
-        _fit(pdf, text, _inner_width(col))
+        fit_lines(pdf, text, _inner_width(col))
         for col, text in (
             (0, COL_NUMBER),
             (1, COL_AREA),
@@ -122,8 +132,11 @@ def _write_table(pdf: _PlanPDF, form: PlanForm) -> None:
             (6, COL_PERIOD),
         )
     )
-    ability = _fit(pdf, COL_ABILITY, _inner_width(3, span=2))
-    by_self, with_help = _fit(pdf, COL_SELF, _inner_width(3)), _fit(pdf, COL_HELP, _inner_width(4))
+    ability = fit_lines(pdf, COL_ABILITY, _inner_width(3, span=2))
+    by_self, with_help = (
+        fit_lines(pdf, COL_SELF, _inner_width(3)),
+        fit_lines(pdf, COL_HELP, _inner_width(4)),
+    )
     heading_lines = max(
         *(len(lines) for lines in (number, area, activity, responsible, period)),
         len(ability) + max(len(by_self), len(with_help)),
@@ -161,7 +174,7 @@ def _write_table(pdf: _PlanPDF, form: PlanForm) -> None:
                     cells.cell(_join(lines))
 
 
-def _write_summary(pdf: _PlanPDF, form: PlanForm) -> None:
+def _write_summary(pdf: DocumentPDF, form: PlanForm) -> None:
     pdf.set_font(FAMILY, "B", BODY_PT + 1)
     label = f"{SUMMARY_LABEL} "
     indent = pdf.get_string_width(label)
@@ -178,7 +191,7 @@ def _write_summary(pdf: _PlanPDF, form: PlanForm) -> None:
         pdf.cell(0, LINE_MM + 1, line, new_x="LMARGIN", new_y="NEXT")
 
 
-def _row_lines(pdf: _PlanPDF, row: PlanRow) -> list[list[str]]:
+def _row_lines(pdf: DocumentPDF, row: PlanRow) -> list[list[str]]:
     """Each cell of a plan row as the lines it will print, in column order."""
     start, end = short_date(row.starts_on), short_date(row.ends_on)
     one_line = f"{start} – {end}"
@@ -192,7 +205,7 @@ def _row_lines(pdf: _PlanPDF, row: PlanRow) -> list[list[str]]:
     )
     return [
         [thai_digits(str(row.number))],
-        *(_fit(pdf, _drawable(text), _inner_width(col)) for col, text in enumerate(texts, 1)),
+        *(fit_lines(pdf, _drawable(text), _inner_width(col)) for col, text in enumerate(texts, 1)),
         period,
     ]
 
@@ -211,7 +224,7 @@ def _chunks(cells: list[list[str]], capacity: int) -> Iterator[list[list[str]]]:
         yield chunk
 
 
-def _lines_per_page(pdf: _PlanPDF, heading_lines: int) -> int:
+def _lines_per_page(pdf: DocumentPDF, heading_lines: int) -> int:
     heading_mm = heading_lines * LINE_MM + 4 * PAD_Y_MM
     usable_mm = pdf.page_break_trigger - pdf.t_margin - heading_mm - 2 * PAD_Y_MM
     return max(1, int(usable_mm / LINE_MM) - 1)
@@ -221,7 +234,7 @@ def _inner_width(col: int, span: int = 1) -> float:
     return sum(COL_WIDTHS_MM[col : col + span]) - 2 * PAD_X_MM - FIT_SLACK_MM
 
 
-def _fits(pdf: _PlanPDF, text: str, col: int) -> bool:
+def _fits(pdf: DocumentPDF, text: str, col: int) -> bool:
     return pdf.get_string_width(text) <= _inner_width(col)
 
 
@@ -229,7 +242,7 @@ def _join(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _fit(pdf: _PlanPDF, text: str, width: float) -> list[str]:
+def fit_lines(pdf: DocumentPDF, text: str, width: float) -> list[str]:
     """Break `text` into lines no wider than `width`, between Thai words where possible."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -239,7 +252,7 @@ def _fit(pdf: _PlanPDF, text: str, width: float) -> list[str]:
     return lines
 
 
-def _fit_paragraph(pdf: _PlanPDF, paragraph: str, width: float) -> list[str]:
+def _fit_paragraph(pdf: DocumentPDF, paragraph: str, width: float) -> list[str]:
     lines: list[str] = []
     line, line_width = "", 0.0
     for piece in _pieces(pdf, paragraph, width):
@@ -256,7 +269,7 @@ def _fit_paragraph(pdf: _PlanPDF, paragraph: str, width: float) -> list[str]:
     return [part for line in lines for part in _split_if_wide(pdf, line, width)]
 
 
-def _split_if_wide(pdf: _PlanPDF, line: str, width: float) -> list[str]:
+def _split_if_wide(pdf: DocumentPDF, line: str, width: float) -> list[str]:
     if pdf.get_string_width(line) <= width:
         return [line]
     words = list(_pieces(pdf, line, width))
@@ -267,7 +280,7 @@ def _split_if_wide(pdf: _PlanPDF, line: str, width: float) -> list[str]:
     return [line]
 
 
-def _pieces(pdf: _PlanPDF, paragraph: str, width: float) -> Iterator[str]:
+def _pieces(pdf: DocumentPDF, paragraph: str, width: float) -> Iterator[str]:
     """pythainlp's words, with any word wider than a line cut between character clusters."""
     for word in word_tokenize(paragraph, keep_whitespace=True):
         if pdf.word_width(word) <= width:
@@ -298,7 +311,12 @@ def _clusters(word: str) -> Iterator[str]:
 
 def _drawable(text: str) -> str:
     """User text in Thai digits, without what Sarabun cannot draw (emoji, zero-width joiners)."""
-    text = thai_digits(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+    return printable(thai_digits(text))
+
+
+def printable(text: str) -> str:
+    """User text without what Sarabun cannot draw (emoji, zero-width joiners), tabs as spaces."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     glyphs = _sarabun_chars()
     return "".join(char for char in text if char == "\n" or ord(char) in glyphs)
 

@@ -1,0 +1,278 @@
+"""Evidence ingest: a 20 MB video and a hundred 3 MB photos sent through the webhook, fetched
+from a fake LINE data API (in its own process) into local storage by the bot's background
+workers. Compared, in the same run, with copying the same bytes from the same server to disk
+with a plain HTTP client (urllib3, as many threads as the bot's fetchers).
+
+Reports the bot process's peak RSS growth during ingest (aim: under 30 MB, i.e. streamed, not
+buffered) and the ingest time against the plain copy (aim: within 2x).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import urllib3
+from PIL import Image
+
+from bench.harness import ROOT, Row, log
+
+NAME = "evidence"
+PHOTOS = 100
+VIDEO_MB = 20
+FETCHERS = 2  # BACKGROUND_WORKERS, and the plain copy's threads
+SECRET = "bench-channel-secret"
+
+
+@dataclass
+class Options:
+    seconds: int = 30  # unused: the workload is fixed
+    connections: int = 50
+    drain_timeout: float = 120.0
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PeakRss:
+    """Samples this process's resident memory every 5 ms; `peak - start` is the growth."""
+
+    def __enter__(self) -> PeakRss:
+        self.start = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
+
+    @property
+    def growth(self) -> float:
+        return self.peak - self.start
+
+
+def make_content(folder: Path) -> int:
+    """Files named by message id. Photos: 12 MP JPEGs of about 3 MB, each made different by
+    bytes after the end marker (decoders ignore them), so none is a duplicate."""
+    rng = __import__("random").Random(7)
+    small = Image.frombytes("RGB", (500, 375), rng.randbytes(500 * 375 * 3))
+    out = io.BytesIO()
+    small.resize((4000, 3000), Image.BICUBIC).save(out, "JPEG", quality=85)
+    jpeg = out.getvalue()
+    total = 0
+    for n in range(PHOTOS):
+        data = jpeg + n.to_bytes(4, "big")
+        (folder / f"{9000 + n}.jpg").write_bytes(data)
+        total += len(data)
+    header = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    video = header + rng.randbytes(VIDEO_MB * 2**20 - len(header))
+    (folder / "8000.mp4").write_bytes(video)
+    (folder / "7000.jpg").write_bytes(jpeg + b"warmup")  # loads Pillow and friends first
+    return total + len(video)
+
+
+def plain_copy(base_url: str, ids: list[str], target: Path) -> float:
+    http = urllib3.PoolManager(maxsize=FETCHERS)
+
+    def copy(message_id: str) -> None:
+        response = http.request(
+            "GET",
+            f"{base_url}/v2/bot/message/{message_id}/content",
+            headers={"Authorization": "Bearer bench-access-token"},
+            preload_content=False,
+        )
+        with open(target / message_id, "wb") as out:
+            for chunk in response.stream(64 * 1024):
+                out.write(chunk)
+        response.release_conn()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(FETCHERS) as pool:
+        list(pool.map(copy, ids))
+    return time.perf_counter() - started
+
+
+def run(out_dir: Path, options: Options) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="bench-evidence-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "content").mkdir()
+        total = make_content(tmp / "content")
+        log(f"evidence: {PHOTOS} photos and a {VIDEO_MB} MB video, {total / 2**20:.0f} MB in all")
+        fake = subprocess.Popen(
+            [sys.executable, "-m", "bench.fake_line", str(tmp / "content")],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            base_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
+            return _measure(out_dir, tmp, base_url, total)
+        finally:
+            fake.stdin.close()  # type: ignore[union-attr]
+            fake.wait(10)
+
+
+def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
+    from sqlalchemy import func, select
+
+    from bot import create_app, migrate
+    from bot.db import db
+    from bot.models import ConversationState, Evidence, LeaderProfile, User
+    from bot.services import fiscal, plans
+    from bot.services.plans import ItemDraft
+    from tests.fakeline import webhook as events
+
+    app = create_app(
+        {
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": "bench-access-token",
+            "LINE_API_BASE_URL": base_url,
+            "LINE_DATA_API_BASE_URL": base_url,
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "SECRET_KEY": "bench",
+            "PUBLIC_BASE_URL": "https://bot.example.test",
+            "EVIDENCE_STORAGE_URL": str(tmp / "evidence"),
+            "INBOX_WORKERS": "2",
+            "BACKGROUND_WORKERS": str(FETCHERS),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    migrate.upgrade(db.engine)
+    today = time.localtime()
+    year = fiscal.year_of(__import__("datetime").date(today.tm_year, today.tm_mon, today.tm_mday))
+    first, last = fiscal.bounds(year)
+    with db.transaction() as session:
+        from bot.services import standard
+
+        standard.seed_default(session)
+        leader = User(line_user_id="U" + "b" * 32, role="leader", status="active")
+        session.add(leader)
+        session.flush()
+        session.add(
+            LeaderProfile(
+                user_id=leader.id,
+                full_name="ผู้นำ ทดสอบ",
+                subdistrict_code="380101",
+                district_code="3801",
+                province_code="38",
+            )
+        )
+        plan = plans.get_or_create(session, leader, year)
+        component = plans.edition(session, plan).areas[0].components[0]
+        item = plans.add_item(
+            session,
+            plan,
+            ItemDraft(component.id, "อบรมอาชีพ", "self", "อบรม", "ตนเอง", first, last),
+            leader,
+        )
+        session.add(
+            ConversationState(
+                user_id=leader.id,
+                flow="evidence",
+                state="collect",
+                data={"item_id": item.id, "sticky": True, "_history": []},
+                serial=1,
+            )
+        )
+    runtime = app.extensions["runtime"]
+    runtime.start()
+    client = app.test_client()
+    user_id = "U" + "b" * 32
+
+    def post(ids: list[str]) -> None:
+        batch = []
+        for message_id in ids:
+            maker = events.video_event if message_id == "8000" else events.image_event
+            batch.append(maker(user_id, message_id, "r" * 32))
+        body = json.dumps(events.envelope(batch)).encode()
+        response = client.post(
+            "/callback",
+            data=body,
+            headers={"x-line-signature": events.sign(SECRET, body)},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.status_code
+
+    def stored() -> int:
+        with db.transaction() as session:
+            return session.scalar(
+                select(func.count()).select_from(Evidence).where(Evidence.status != "pending")
+                .where(Evidence.status != "fetching")
+            ) or 0
+
+    def wait_for(count: int, timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        while stored() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("ingest did not finish")
+            time.sleep(0.02)
+
+    post(["7000"])
+    wait_for(1)
+    ids = ["8000", *(str(9000 + n) for n in range(PHOTOS))]
+
+    (tmp / "copy").mkdir()
+    with PeakRss() as copy_memory:
+        copy_seconds = plain_copy(base_url, ids, tmp / "copy")
+    log(f"evidence: plain copy {copy_seconds:.2f} s, +{copy_memory.growth:.1f} MB")
+
+    with PeakRss() as ingest_memory:
+        started = time.perf_counter()
+        for start in range(0, len(ids), 10):  # LINE batches events per webhook
+            post(ids[start : start + 10])
+        wait_for(1 + len(ids))
+        ingest_seconds = time.perf_counter() - started
+    runtime.stop()
+    with db.transaction() as session:
+        statuses = dict(
+            session.execute(select(Evidence.status, func.count()).group_by(Evidence.status)).all()
+        )
+    log(f"evidence: ingest {ingest_seconds:.2f} s, +{ingest_memory.growth:.1f} MB, {statuses}")
+    summary = {
+        "bytes": total,
+        "copy_seconds": copy_seconds,
+        "copy_rss_growth_mb": copy_memory.growth,
+        "ingest_seconds": ingest_seconds,
+        "ingest_rss_growth_mb": ingest_memory.growth,
+        "rss_before_ingest_mb": ingest_memory.start,
+        "statuses": statuses,
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    mb = total / 2**20
+    return [
+        Row(
+            NAME,
+            f"{PHOTOS} photos of 3 MB + {VIDEO_MB} MB video",
+            "peak RSS growth of the bot process",
+            f"{ingest_memory.growth:.1f} MB",
+            f"aim < 30 MB; plain copy +{copy_memory.growth:.1f} MB",
+        ),
+        Row(
+            NAME,
+            f"{PHOTOS} photos of 3 MB + {VIDEO_MB} MB video",
+            "ingest time (webhook to all stored, thumbnails made)",
+            f"{ingest_seconds:.2f} s ({mb / ingest_seconds:.0f} MB/s)",
+            f"plain copy {copy_seconds:.2f} s ({mb / copy_seconds:.0f} MB/s); "
+            f"ratio {ingest_seconds / copy_seconds:.2f}x (aim <= 2x)",
+        ),
+        Row(NAME, "outcome", "evidence rows by status", json.dumps(statuses), "all stored"),
+    ]
