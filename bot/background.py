@@ -41,14 +41,15 @@ class Background:
         self._wake.set()
 
     def work_once(self) -> bool:
-        busy = False
+        """One unit of the most urgent task that has work: tasks are in priority order."""
         for task in self.tasks:
             try:
-                busy = task() or busy
+                if task():
+                    return True
             except Exception:
                 # The database may be restarting; keep the thread alive and try again.
                 log.exception("background task %s: unexpected error", task)
-        return busy
+        return False
 
     def _run(self) -> None:
         while not self._stop.is_set():

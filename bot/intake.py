@@ -12,6 +12,8 @@ leader is told when it finally fails, so nothing she sent is lost without her kn
 from __future__ import annotations
 
 import logging
+import shutil
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,7 +148,6 @@ class Intake:
         return self._keep(row, spooled.path, spooled.size, spooled.sha256)
 
     def _keep(self, row: Evidence, path: Path, size: int, sha256: str) -> Outcome:
-        thumb: Path | None = None
         try:
             sniffed = media.sniff(path, decode=False)  # the thumbnail decodes it anyway
             if sniffed is None or sniffed.kind not in ACCEPTED_BY_MESSAGE.get(row.kind, set()):
@@ -161,10 +162,9 @@ class Intake:
                 "storage_key": f"objects/{sha256[:2]}/{sha256}.{sniffed.ext}",
             }
             if sniffed.kind == "image":
+                # Time and place now (cheap); the thumbnail later (`thumbnail_once`), so that
+                # fetching, which races LINE's deletion of content, never waits on decoding.
                 facts = media.image_facts(path)
-                thumb = path.with_suffix(".thumb.jpg")
-                media.thumbnail(path, thumb, THUMB_SIDE)
-                values["thumb_key"] = f"thumbs/{sha256[:2]}/{sha256}.jpg"
                 values["taken_at"] = self._aware(facts.taken_at)
                 if facts.gps:
                     values["gps_lat"], values["gps_lon"] = facts.gps
@@ -174,17 +174,13 @@ class Intake:
             if twin_id is not None:
                 return Outcome("duplicate", {"content_hash": sha256}, duplicate_of=twin_id)
             self.storage.put(values["storage_key"], path, sniffed.mime)
-            if thumb is not None:
-                self.storage.put(values["thumb_key"], thumb, "image/jpeg")
             return Outcome("stored", values)
         except media.MediaError:
             return self._refuse(row, BAD_TYPE.get(row.kind, BAD_TYPE["file"]), "unreadable image")
         except StorageError as exc:
             return self._retry_or_fail(row, f"storage: {exc}", storage=True)
         finally:
-            for leftover in (path, thumb):
-                if leftover is not None:
-                    leftover.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
 
     def _aware(self, local: datetime | None) -> datetime | None:
         """EXIF times carry no zone: read them as the app's time zone."""
@@ -267,6 +263,65 @@ class Intake:
         if row.kind == "video":
             return "รับวิดีโอแล้วค่ะ"
         return f"รับไฟล์ {row.file_name or ''} แล้วค่ะ".replace("  ", " ")
+
+    # Thumbnails: made after the fetch, at lower priority -----------------------------------
+    def thumbnail_once(self) -> bool:
+        """Make one stored photo's thumbnail (EXIF-free, what others see); False when none
+        is waiting. A photo that cannot be decoded after all is refused and the leader told."""
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(Evidence)
+                .where(
+                    Evidence.status == "stored",
+                    Evidence.kind == "image",
+                    Evidence.thumb_key.is_(None),
+                    Evidence.storage_key.is_not(None),
+                    Evidence.deleted_at.is_(None),
+                )
+                .order_by(Evidence.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return False
+            row_id, source_key, sha = row.id, row.storage_key, row.content_hash
+        staging = self.storage.staging_dir()
+        original = staging / f"thumb-src-{row_id}-{threading.get_ident()}"
+        thumb = original.with_suffix(".jpg")
+        key = f"thumbs/{sha[:2]}/{sha}.jpg"
+        try:
+            with self.storage.open(source_key) as source, original.open("wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+            media.thumbnail(original, thumb, THUMB_SIDE)
+            self.storage.put(key, thumb, "image/jpeg")
+            outcome = None
+        except media.MediaError:
+            log.info("evidence %s refused: unreadable image", row_id)
+            outcome = BAD_TYPE["image"]
+        except StorageError as exc:
+            log.warning("evidence %s: no thumbnail yet: %s", row_id, exc)
+            return False
+        finally:
+            original.unlink(missing_ok=True)
+            thumb.unlink(missing_ok=True)
+        sent: list[OutboxMessage] = []
+        with self.db.transaction() as session:
+            found = session.get(Evidence, row_id)
+            if found is not None and outcome is None:
+                found.thumb_key = key
+            elif found is not None and outcome is not None:
+                found.status, found.last_error = "refused", "unreadable image"
+                if not evidence.still_used(session, sha):
+                    self.storage.delete(source_key)  # nothing else holds these bytes
+                found.storage_key = None
+                user = session.get(User, found.uploaded_by)
+                if user is not None and found.deleted_at is None:
+                    sent.append(
+                        outbox.enqueue_push(session, user.line_user_id, [render.text(outcome)])
+                    )
+                    session.flush()
+        for message in sent:
+            self.sender.deliver_now(message, check_following=False)
+        return True
 
     # Deleted evidence: its bytes go once nobody uses them ---------------------------------
     def _purge(self) -> None:

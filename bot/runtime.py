@@ -58,7 +58,7 @@ class Runtime:
         )
         self.summaries = Summaries(db, self.storage, self.sender, self.site)
         self.background = Background(
-            [self.intake.work_once, self.summaries.work_once],
+            [self.intake.work_once, self.intake.thumbnail_once, self.summaries.work_once],
             config["BACKGROUND_WORKERS"],
             poll_seconds=min(1.0, config["CONTENT_RETRY_MS"] / 1000),
         )

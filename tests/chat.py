@@ -87,6 +87,13 @@ class Chat:
             (OutboxMessage, OutboxMessage.status == "pending"),
             (Evidence, Evidence.status.in_(["pending", "fetching"])),
             (SummaryDocument, SummaryDocument.status == "pending"),
+            (  # photos whose thumbnail is still to be made
+                Evidence,
+                (Evidence.status == "stored")
+                & (Evidence.kind == "image")
+                & Evidence.thumb_key.is_(None)
+                & Evidence.deleted_at.is_(None),
+            ),
         ]
         while time.monotonic() < deadline:
             with db.transaction() as session:

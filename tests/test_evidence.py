@@ -149,6 +149,10 @@ def test_a_file_that_claims_to_be_an_image_and_an_oversize_video(somsri, app):
     somsri.tap("ส่งหลักฐาน")
     somsri.send_photos(b"<html>not a photo</html>")
     assert "รูปนี้เปิดอ่านไม่ได้" in somsri.last_text
+    # A photo cut off in the middle passes the first look and fails when decoded.
+    cut = photo(11, (1600, 1200))
+    somsri.send_photos(cut[: len(cut) // 2])
+    assert "รูปนี้เปิดอ่านไม่ได้" in somsri.last_text
     app.extensions["runtime"].intake.limits = type(app.extensions["runtime"].intake.limits)(
         video=1024 * 1024
     )
@@ -157,7 +161,7 @@ def test_a_file_that_claims_to_be_an_image_and_an_oversize_video(somsri, app):
     somsri.send_video(mp4(300_000))
     assert somsri.last_text == "รับวิดีโอแล้วค่ะ"
     statuses = [r.status for r in rows_of(somsri)]
-    assert statuses == ["refused", "refused", "stored"]
+    assert statuses == ["refused", "refused", "refused", "stored"]
     files = [p for p in Path(app.config["EVIDENCE_STORAGE_URL"]).rglob("*") if p.is_file()]
     assert len(files) == 1 and files[0].suffix == ".mp4"  # nothing left of the refused ones
 
