@@ -214,10 +214,15 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
 
     def stored() -> int:
         with db.transaction() as session:
-            return session.scalar(
-                select(func.count()).select_from(Evidence).where(Evidence.status != "pending")
-                .where(Evidence.status != "fetching")
-            ) or 0
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Evidence)
+                    .where(Evidence.status != "pending")
+                    .where(Evidence.status != "fetching")
+                )
+                or 0
+            )
 
     def wait_for(count: int, timeout: float = 600) -> None:
         deadline = time.monotonic() + timeout
