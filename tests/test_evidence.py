@@ -248,3 +248,27 @@ def test_officers_see_evidence_of_their_district_only(somsri, line, runner, clie
             select(AuditLog.action).where(AuditLog.action == "evidence.list.denied")
         ).all()
     assert denied
+
+
+def test_png_and_heic_photos_are_kept_and_shown_as_jpeg_thumbnails(somsri, client):
+    import pillow_heif  # noqa: F401 - registers the HEIF writer with Pillow
+
+    png, heic = io.BytesIO(), io.BytesIO()
+    Image.new("RGBA", (300, 200), (0, 128, 0, 128)).save(png, "PNG")
+    Image.new("RGB", (1200, 900), "blue").save(heic, "HEIF", quality=60)
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(png.getvalue(), content_type="image/png")
+    assert somsri.last_text == "รับรูปที่ 1 แล้วค่ะ"
+    somsri.send_photos(heic.getvalue(), content_type="image/heic")
+    assert somsri.last_text == "รับรูปที่ 2 แล้วค่ะ"
+    assert [(r.mime_type, r.storage_key.rsplit(".", 1)[1]) for r in rows_of(somsri)] == [
+        ("image/png", "png"),
+        ("image/heic", "heic"),
+    ]
+    somsri.say("เสร็จแล้ว")
+    somsri.tap("ดูหลักฐาน")
+    for bubble in somsri.last[0]["contents"]["contents"]:
+        response = client.get(bubble["hero"]["url"].removeprefix("https://bot.example.test"))
+        assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"  # JPEG
