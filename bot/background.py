@@ -16,17 +16,23 @@ Task = Callable[[], bool]  # does one unit of work; False when there was none
 
 
 class Background:
-    def __init__(self, tasks: list[Task], count: int, poll_seconds: float = 1.0) -> None:
+    """`count` threads that run `tasks` until stopped, sleeping `poll_seconds` (or until
+    `notify`) when none had work. The event workers use it too, with one task."""
+
+    def __init__(
+        self, tasks: list[Task], count: int, poll_seconds: float = 1.0, name: str = "background"
+    ) -> None:
         self.tasks = tasks
         self.count = count
         self.poll_seconds = poll_seconds
+        self.name = name
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for n in range(self.count):
-            thread = threading.Thread(target=self._run, name=f"background-{n}", daemon=True)
+            thread = threading.Thread(target=self._run, name=f"{self.name}-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
 

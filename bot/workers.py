@@ -8,7 +8,6 @@ processes agrees on who does what, and a worker that dies releases what it held.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot import inbox, outbox, render
+from bot.background import Background
 from bot.db import Database
 from bot.models import InboxEvent, OutboxMessage, utcnow
 
@@ -43,39 +43,18 @@ class EventWorkers:
         self.count = count
         self.poll_seconds = poll_seconds
         self.after = after  # told after each event, e.g. to wake the evidence fetchers
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads = Background([self.work_once], count, poll_seconds, name="inbox")
 
     # Life cycle ------------------------------------------------------------------------
     def start(self) -> None:
-        for n in range(self.count):
-            thread = threading.Thread(target=self._run, name=f"inbox-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._threads.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads = []
+        self._threads.stop(timeout)
 
     def notify(self) -> None:
         """New events were stored: wake the workers now rather than at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.work_once()
-            except Exception:
-                # The database may be restarting; keep the thread alive and try again.
-                log.exception("inbox worker: unexpected error")
-                busy = False
-            if not busy:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+        self._threads.notify()
 
     # Work ------------------------------------------------------------------------------
     def work_once(self) -> bool:
