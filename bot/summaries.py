@@ -30,7 +30,7 @@ from bot.documents.summary import (
 from bot.models import LeaderProfile, OutboxMessage, Plan, SummaryDocument, User, utcnow
 from bot.services import areas, evidence, plans
 from bot.services.thai import thai_date
-from bot.storage import Storage, StorageError
+from bot.storage import Storage
 
 if TYPE_CHECKING:
     from bot.dispatch import Site
@@ -135,7 +135,7 @@ class Summaries:
         try:
             key, pages = self._build(job_id)
             sent = self._finish(job_id, key=key, pages=pages)
-        except (StorageError, OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:  # any failure: retried, then the requester is told
             log.exception("summary %s failed", job_id)
             sent = self._finish(job_id, error=f"{type(exc).__name__}: {exc}")
         for message in sent:

@@ -5,7 +5,9 @@ the postback data, which only says what was tapped."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from bot import render
 from bot.context import Context
@@ -57,6 +59,20 @@ def viewer_of(user: User, plan: Plan) -> str:
     if user.id == plan.leader_id:
         return "leader"
     return "officer" if user.role in {"officer", "admin"} else "province"
+
+
+def tell_officers(
+    ctx: Context, plan: Plan, messages: Callable[[str], list[dict[str, Any]]]
+) -> bool:
+    """Push `messages(leader's name)` to the officers of the leader's district; False when
+    the district has none yet."""
+    profile = ctx.session.get(LeaderProfile, plan.leader_id)
+    officers = plans.officers_for(ctx.session, profile.district_code) if profile else []
+    if officers:
+        sent = messages(profile.full_name if profile else "")
+        for officer in officers:
+            ctx.push(officer, sent)
+    return bool(officers)
 
 
 def show_plan(ctx: Context, plan: Plan, viewer: str = "leader") -> None:
@@ -159,16 +175,15 @@ def submit_plan(ctx: Context) -> None:
     except PlanError as exc:
         ctx.reply(render.text(str(exc), [render.say("แผนของฉัน")]))
         return
-    profile = ctx.session.get(LeaderProfile, plan.leader_id)
-    officers = plans.officers_for(ctx.session, profile.district_code) if profile else []
-    name = profile.full_name if profile else ""
-    notice = [
-        render.text(f"{name} ส่งแผนพัฒนาตนเอง ปีงบประมาณ {plan.fiscal_year} ให้ตรวจค่ะ"),
-        plan_views.plan_card(ctx.session, plan, viewer="officer", today=ctx.today),
-    ]
-    for officer in officers:
-        ctx.push(officer, notice)
-    told = "แจ้งเจ้าหน้าที่อำเภอแล้ว" if officers else "ขณะนี้ยังไม่มีเจ้าหน้าที่อำเภอของคุณในระบบ เมื่อมีจะเห็นแผนนี้ทันที"
+    told_any = tell_officers(
+        ctx,
+        plan,
+        lambda name: [
+            render.text(f"{name} ส่งแผนพัฒนาตนเอง ปีงบประมาณ {plan.fiscal_year} ให้ตรวจค่ะ"),
+            plan_views.plan_card(ctx.session, plan, viewer="officer", today=ctx.today),
+        ],
+    )
+    told = "แจ้งเจ้าหน้าที่อำเภอแล้ว" if told_any else "ขณะนี้ยังไม่มีเจ้าหน้าที่อำเภอของคุณในระบบ เมื่อมีจะเห็นแผนนี้ทันที"
     ctx.reply(render.text(f"ส่งแผนเรียบร้อยแล้วค่ะ {told} กรุณารอผลการตรวจนะคะ"))
     show_plan(ctx, plan)
 

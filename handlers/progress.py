@@ -3,6 +3,7 @@ work-management figures, the request for assessment, and the summary document.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.services.thai import thai_date
 from handlers import evidence as evidence_handlers
 from handlers import plan_views
 from handlers.common import needs_role
-from handlers.plan import own_plan, viewer_of, visible_plan
+from handlers.plan import own_plan, tell_officers, viewer_of, visible_plan
 from handlers.plan_review import reviewable
 
 LATE_SHOWN = 5
@@ -310,48 +311,40 @@ after = figures_flow.step(
 )
 
 
-def _count_step(key: str, next_step: str) -> Any:
+def _number_step(
+    key: str,
+    parse: Callable[[str], Any],
+    next_step: str,
+    check: Callable[[Context, Any], str | None] | None = None,
+) -> Callable[[Context, str], str | None]:
+    """A figures step: parse the typed number, check it, keep it, go on; else say why."""
+
     def on_text(ctx: Context, text: str) -> str | None:
         try:
-            value = progress.parse_count(text)
+            value = parse(text)
         except PlanError as exc:
             ctx.reply(render.text(str(exc), FLOW_CHIPS))
             return None
-        Flow.update(ctx, **{key: value})
+        problem = check(ctx, value) if check else None
+        if problem:
+            ctx.reply(render.text(problem, FLOW_CHIPS))
+            return None
+        Flow.update(ctx, **{key: value if isinstance(value, int) else str(value)})
         return next_step
 
     return on_text
 
 
-trained.text(_count_step("trained", "occupied"))
-
-
-@occupied.text
-def on_occupied(ctx: Context, text: str) -> str | None:
-    try:
-        value = progress.parse_count(text)
-    except PlanError as exc:
-        ctx.reply(render.text(str(exc), FLOW_CHIPS))
-        return None
+def _not_over_trained(ctx: Context, value: int) -> str | None:
     total = Flow.data(ctx).get("trained", 0)
     if value > total:
-        ctx.reply(
-            render.text(f"มากกว่าจำนวนที่อบรม ({total:,} ครัวเรือน) ไม่ได้ค่ะ กรุณาพิมพ์ใหม่", FLOW_CHIPS)
-        )
-        return None
-    Flow.update(ctx, occupied=value)
-    return "before"
+        return f"มากกว่าจำนวนที่อบรม ({total:,} ครัวเรือน) ไม่ได้ค่ะ กรุณาพิมพ์ใหม่"
+    return None
 
 
-@before.text
-def on_before(ctx: Context, text: str) -> str | None:
-    try:
-        value = progress.parse_baht(text)
-    except PlanError as exc:
-        ctx.reply(render.text(str(exc), FLOW_CHIPS))
-        return None
-    Flow.update(ctx, before=str(value))
-    return "after"
+trained.text(_number_step("trained", progress.parse_count, "occupied"))
+occupied.text(_number_step("occupied", progress.parse_count, "before", _not_over_trained))
+before.text(_number_step("before", progress.parse_baht, "after"))
 
 
 @after.text
@@ -392,36 +385,38 @@ def request_assessment(ctx: Context) -> None:
     except PlanError as exc:
         ctx.reply(render.text(str(exc)))
         return
-    profile = ctx.session.get(LeaderProfile, plan.leader_id)
-    officers = plans.officers_for(ctx.session, profile.district_code) if profile else []
-    name = profile.full_name if profile else ""
     seen = progress.of(ctx.session, plan, ctx.today)
-    notice = plan_views.buttons_card(
-        f"{name} ขอรับการประเมิน",
-        f"ปีงบประมาณ {plan.fiscal_year} · เสร็จ {seen.done}/{seen.total} กิจกรรม · "
-        f"หลักฐาน {sum(seen.evidence_by_item.values())} รายการ",
-        [
-            render.button(
-                render.postback_action(
-                    "ตรวจประเมินได้", plan_views.data("assess.accept", p=plan.id), "รับเรื่องตรวจประเมิน"
+
+    def notice(name: str) -> list[dict[str, Any]]:
+        card = plan_views.buttons_card(
+            f"{name} ขอรับการประเมิน",
+            f"ปีงบประมาณ {plan.fiscal_year} · เสร็จ {seen.done}/{seen.total} กิจกรรม · "
+            f"หลักฐาน {sum(seen.evidence_by_item.values())} รายการ",
+            [
+                render.button(
+                    render.postback_action(
+                        "ตรวจประเมินได้",
+                        plan_views.data("assess.accept", p=plan.id),
+                        "รับเรื่องตรวจประเมิน",
+                    ),
+                    "primary",
                 ),
-                "primary",
-            ),
-            render.button(
-                render.postback_action(
-                    "ขอข้อมูลเพิ่มเติม", plan_views.data("assess.more", p=plan.id), "ขอข้อมูลเพิ่มเติม"
-                )
-            ),
-            render.button(
-                render.postback_action(
-                    "ดูความคืบหน้า", plan_views.data("progress.view", p=plan.id), "ดูความคืบหน้า"
-                )
-            ),
-        ],
-    )
-    for officer in officers:
-        ctx.push(officer, [notice])
-    told = "แจ้งเจ้าหน้าที่อำเภอแล้ว" if officers else "ขณะนี้ยังไม่มีเจ้าหน้าที่อำเภอของคุณในระบบ"
+                render.button(
+                    render.postback_action(
+                        "ขอข้อมูลเพิ่มเติม", plan_views.data("assess.more", p=plan.id), "ขอข้อมูลเพิ่มเติม"
+                    )
+                ),
+                render.button(
+                    render.postback_action(
+                        "ดูความคืบหน้า", plan_views.data("progress.view", p=plan.id), "ดูความคืบหน้า"
+                    )
+                ),
+            ],
+        )
+        return [card]
+
+    told_any = tell_officers(ctx, plan, notice)
+    told = "แจ้งเจ้าหน้าที่อำเภอแล้ว" if told_any else "ขณะนี้ยังไม่มีเจ้าหน้าที่อำเภอของคุณในระบบ"
     ctx.reply(render.text(f"ส่งคำขอรับการประเมินแล้วค่ะ {told} กรุณารอการติดต่อนะคะ"))
 
 
