@@ -82,11 +82,12 @@ class Chat:
         """Wait until every stored event is handled, all content fetched, every document
         built and every send ended (sent, failed or skipped), retries included."""
         deadline = time.monotonic() + timeout
+        # In pipeline order, sends last: on PostgreSQL each count sees the latest commits, so a
+        # stage that finishes between two counts must be seen by a later one (each stage
+        # commits its successor's work in the same transaction as its own end).
         unfinished = [
             (InboxEvent, InboxEvent.status == "pending"),
-            (OutboxMessage, OutboxMessage.status == "pending"),
             (Evidence, Evidence.status.in_(["pending", "fetching"])),
-            (SummaryDocument, SummaryDocument.status == "pending"),
             (  # photos whose thumbnail is still to be made
                 Evidence,
                 (Evidence.status == "stored")
@@ -94,6 +95,8 @@ class Chat:
                 & Evidence.thumb_key.is_(None)
                 & Evidence.deleted_at.is_(None),
             ),
+            (SummaryDocument, SummaryDocument.status == "pending"),
+            (OutboxMessage, OutboxMessage.status == "pending"),
         ]
         while time.monotonic() < deadline:
             with db.transaction() as session:
