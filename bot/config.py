@@ -66,6 +66,15 @@ def _bool(env: Mapping[str, Any], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false")
 
 
+def _clock(env: Mapping[str, Any], name: str, default: str) -> tuple[int, int]:
+    """A time of day written HH:MM."""
+    raw = str(env.get(name) or default).strip()
+    hours, _, minutes = raw.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ConfigError(f"{name} must be a time of day written HH:MM, such as 08:00")
+    return int(hours), int(minutes)
+
+
 def _required(env: Mapping[str, Any], name: str) -> str:
     value = env.get(name)
     if not value or not str(value).strip():
@@ -126,6 +135,15 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "CONTENT_FETCH_ATTEMPTS": _int(env, "CONTENT_FETCH_ATTEMPTS", 5, 1, 20),
         "CONTENT_RETRY_MS": _int(env, "CONTENT_RETRY_MS", 2000, 1, 600_000),
         "RUN_SCHEDULER": _bool(env, "RUN_SCHEDULER", False),
+        # The scheduler: local times (APP_TIMEZONE) of the leaders' morning reminders and the
+        # officers' Monday digest; unasked-for pushes wait out the quiet hours.
+        "REMINDER_TIME": _clock(env, "REMINDER_TIME", "08:00"),
+        "DIGEST_TIME": _clock(env, "DIGEST_TIME", "08:00"),
+        "QUIET_FROM": _clock(env, "QUIET_FROM", "20:00"),
+        "QUIET_UNTIL": _clock(env, "QUIET_UNTIL", "07:00"),
+        # How late a missed daily run still runs (a scheduler down at 08:00, up at 10:30).
+        "MISFIRE_GRACE_MINUTES": _int(env, "MISFIRE_GRACE_MINUTES", 240, 1, 720),
+        "QUOTA_WARN_PERCENT": _int(env, "QUOTA_WARN_PERCENT", 80, 1, 100),
         "LOG_LEVEL": str(env.get("LOG_LEVEL") or "INFO").upper(),
     }
 

@@ -19,6 +19,7 @@ from bot import message_limits
 from bot.db import Database
 from bot.line_gateway import LineError, LineGateway
 from bot.models import OutboxMessage, User, utcnow
+from bot.notify import QuietHours
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,10 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
 
 
 class OutboxSender:
-    def __init__(self, db: Database, gateway: LineGateway) -> None:
+    def __init__(self, db: Database, gateway: LineGateway, quiet: QuietHours | None = None) -> None:
         self.db = db
         self.gateway = gateway
+        self.quiet = quiet  # rows marked `quiet` are held back during these hours
 
     def _claim(self, row_id: int, now: datetime) -> OutboxMessage | None:
         with self.db.transaction() as session:
@@ -131,6 +133,11 @@ class OutboxSender:
         `check_following=False` when the sender just heard from the recipient or checked."""
         now = utcnow()
         changes: dict[str, Any] = {"locked_until": None, "attempts": row.attempts + 1}
+        if row.quiet and self.quiet is not None and self.quiet.contains(now):
+            # Queued before the quiet hours began (or retried into them): wait for morning.
+            changes = {"locked_until": None, "next_attempt_at": self.quiet.next_allowed(now)}
+            self._save(row.id, changes)
+            return "pending"
         try:
             changes.update(self._send(row, now, check_following))
         except LineError as exc:
@@ -138,11 +145,14 @@ class OutboxSender:
         except message_limits.MessageLimitError as exc:
             changes.update(status="failed", last_error=f"invalid message: {exc}")
             log.error("outbox %s holds an invalid message: %s", row.id, exc)
+        self._save(row.id, changes)
+        return changes.get("status", "pending")
+
+    def _save(self, row_id: int, changes: dict[str, Any]) -> None:
         with self.db.transaction() as session:
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**changes)
+                update(OutboxMessage).where(OutboxMessage.id == row_id).values(**changes)
             )
-        return changes.get("status", "pending")
 
     def _send(self, row: OutboxMessage, now: datetime, check_following: bool) -> dict[str, Any]:
         if row.kind == "reply":
@@ -174,7 +184,10 @@ class OutboxSender:
         attempts = row.attempts + 1
         changes: dict[str, Any] = {"last_error": str(exc)[:2000], "kind": row.kind}
         if exc.retryable and attempts < MAX_ATTEMPTS:
-            changes["next_attempt_at"] = now + _backoff(attempts, exc.retry_after)
+            retry_at = now + _backoff(attempts, exc.retry_after)
+            if row.quiet and self.quiet is not None:
+                retry_at = self.quiet.next_allowed(retry_at)
+            changes["next_attempt_at"] = retry_at
             log.warning("outbox %s: %s; retry %d", row.id, exc, attempts)
         else:
             changes["status"] = "failed"

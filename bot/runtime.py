@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -16,26 +17,32 @@ from bot.dispatch import Site, handle_event
 from bot.intake import Intake
 from bot.line_gateway import LineGateway
 from bot.links import Links
+from bot.notify import QuietHours
 from bot.outbox import OutboxSender
 from bot.registry import registry
 from bot.services.evidence import MB, Limits
 from bot.summaries import Summaries
 from bot.workers import EventWorkers
 
+if TYPE_CHECKING:
+    from scheduler import Scheduler
+
 log = logging.getLogger(__name__)
+OUTBOX_BATCH = 50
 
 
 class Runtime:
     def __init__(self, app: Flask, db: Database) -> None:
         config = app.config
         self.app = app
+        self.db = db
         self.gateway = LineGateway(
             config["LINE_CHANNEL_ACCESS_TOKEN"],
             config["LINE_API_BASE_URL"],
             config["LINE_DATA_API_BASE_URL"],
             timeout=config["LINE_REQUEST_TIMEOUT"],
         )
-        self.sender = OutboxSender(db, self.gateway)
+        self.sender = OutboxSender(db, self.gateway, QuietHours.from_config(config))
         self.storage = storage.from_url(
             config["EVIDENCE_STORAGE_URL"], Path(app.instance_path), config["EVIDENCE_S3_ENV"]
         )
@@ -69,7 +76,7 @@ class Runtime:
             config["INBOX_WORKERS"],
             after=self.background.notify,
         )
-        self.scheduler = None
+        self.scheduler: Scheduler | None = None
         self._stop = threading.Event()
         self._sender_thread: threading.Thread | None = None
 
@@ -82,9 +89,9 @@ class Runtime:
             self._sender_thread.start()
             self.background.start()
         if scheduler:
-            from scheduler import create_scheduler
+            from scheduler import Scheduler
 
-            self.scheduler = create_scheduler(self.app)
+            self.scheduler = Scheduler(self)
             self.scheduler.start()
 
     def stop(self) -> None:
@@ -94,7 +101,7 @@ class Runtime:
         if self._sender_thread is not None:
             self._sender_thread.join(10)
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.stop()
 
     def notify(self) -> None:
         self.workers.notify()
@@ -102,9 +109,14 @@ class Runtime:
 
     def _send_loop(self) -> None:
         """Retries and sends left behind by a crashed process."""
-        while not self._stop.wait(1.0):
+        pause = 0.0
+        while not self._stop.wait(pause):
+            pause = 1.0
             try:
-                for row_id in self.sender.due_ids():
+                due = self.sender.due_ids(OUTBOX_BATCH)
+                for row_id in due:
                     self.sender.deliver(row_id)
+                if len(due) == OUTBOX_BATCH:
+                    pause = 0.0  # a backlog (a morning's reminders): keep going
             except Exception:
                 log.exception("outbox loop: unexpected error")

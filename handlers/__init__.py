@@ -1,6 +1,8 @@
 """Event handlers, one module per event kind or flow. Importing this package registers them."""
 
 from handlers import (  # noqa: F401
+    broadcast,
+    calendar,
     consent,
     evidence,
     follow,
@@ -13,5 +15,6 @@ from handlers import (  # noqa: F401
     profile,
     progress,
     registration,
+    reminders,
     text,
 )

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
+from bot import clock as app_clock
 from bot import create_app, migrate
 from bot.db import db
 from bot.models import Base
 from bot.registry import registry
 from bot.services import standard
+from scheduler import Scheduler
 from tests.chat import Chat
 from tests.fakeline import FakeLine
 
@@ -137,6 +141,44 @@ def keyword() -> Iterator:
     yield add
     for entry in added:
         registry.keywords.remove(entry)
+
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+
+class Clock:
+    """What time the app thinks it is. `set("2027-03-18 08:00")` takes local Bangkok time;
+    the clock keeps running from there, so waits and retry backoffs pass as usual."""
+
+    def set(self, local: str) -> datetime:
+        moment = datetime.fromisoformat(local).replace(tzinfo=BANGKOK)
+        app_clock.travel_to(moment)
+        return moment
+
+    def advance(self, **delta: float) -> datetime:
+        moment = app_clock.now() + timedelta(**delta)
+        app_clock.travel_to(moment)
+        return moment
+
+    def now(self) -> datetime:
+        return app_clock.now()
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    yield Clock()
+    app_clock.reset()
+
+
+@pytest.fixture
+def scheduler(app: Flask, clock: Clock) -> Iterator[Scheduler]:
+    """A scheduler holding the lease, without the catch-up that gaining it starts (tests set
+    the clock first, then call `scheduler.run(job)` or `scheduler.catch_up()` themselves)."""
+    running = Scheduler(app.extensions["runtime"])
+    running.held = running.lease.acquire(clock.now())
+    assert running.held
+    yield running
+    running.stop()
 
 
 # A real S3 API (moto's server) for the object storage backend.

@@ -163,9 +163,7 @@ def test_a_user_waiting_for_a_retry_does_not_hold_up_others(line, keyword):
     assert other.received() and unlucky.received()
 
 
-def test_the_scheduler_purges_old_handled_events_but_keeps_failed_ones(app):
-    from scheduler import purge_handled
-
+def test_the_scheduler_purges_old_handled_events_but_keeps_failed_ones(app, scheduler):
     old = utcnow() - timedelta(days=31)
     with db.transaction() as session:
         for n, status in enumerate(("done", "ignored", "failed", "pending")):
@@ -180,5 +178,5 @@ def test_the_scheduler_purges_old_handled_events_but_keeps_failed_ones(app):
                     received_at=old,
                 )
             )
-    purge_handled()
+    assert scheduler.run("purge_handled")
     assert sorted(e.status for e in inbox_rows()) == ["failed", "pending"]

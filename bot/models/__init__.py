@@ -2,6 +2,15 @@
 
 from bot.models.base import Base, UTCDateTime, utcnow
 from bot.models.messaging import InboxEvent, OutboxMessage
+from bot.models.notices import (
+    Broadcast,
+    JobRun,
+    Notification,
+    ProgrammeDate,
+    QuotaReading,
+    ReminderSnooze,
+    SchedulerLease,
+)
 from bot.models.people import (
     ROLES,
     AuditLog,
@@ -13,7 +22,6 @@ from bot.models.people import (
     User,
 )
 from bot.models.programme import (
-    Announcement,
     Appointment,
     Evidence,
     FiscalYear,
@@ -27,21 +35,27 @@ from bot.models.programme import (
 
 __all__ = [
     "ROLES",
-    "Announcement",
     "Appointment",
     "AuditLog",
     "Base",
+    "Broadcast",
     "ConversationState",
     "Evidence",
     "FiscalYear",
     "InboxEvent",
     "InviteAttempt",
     "InviteCode",
+    "JobRun",
     "LeaderProfile",
+    "Notification",
     "OutboxMessage",
     "Plan",
     "PlanItem",
+    "ProgrammeDate",
+    "QuotaReading",
+    "ReminderSnooze",
     "RichMenu",
+    "SchedulerLease",
     "StandardArea",
     "StandardComponent",
     "StandardVersion",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, UTCDateTime, utcnow
@@ -65,5 +65,9 @@ class OutboxMessage(Base):
     inbox_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("inbox_events.id", ondelete="SET NULL")
     )
+    # Unasked-for pushes (reminders, digests, broadcasts) wait out the quiet hours.
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Groups the sends of one thing (e.g. "broadcast:12:1") for its delivery report.
+    topic: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

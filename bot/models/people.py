@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.models.base import Base, UTCDateTime, utcnow
@@ -27,6 +27,8 @@ class User(Base):
     # new → (declined | registering) → active
     status: Mapped[str] = mapped_column(String(16), default="new")
     following: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The leader's morning reminders (ปิดการแจ้งเตือน turns them off).
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -205,30 +205,28 @@ class SummaryDocument(Base):
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Announcement(Base):
-    """A province's broadcast, e.g. the assessment dates."""
-
-    __tablename__ = "announcements"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    province_code: Mapped[str] = mapped_column(String(2), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
 class Appointment(Base):
-    """A dated meeting with a leader: an inspection visit or an assessment slot."""
+    """A dated meeting with a leader: an assessment slot from a province broadcast, or an
+    inspection visit. The leader answers รับทราบ (acknowledged) or ขอเลื่อน (postpone, with a
+    reason); the day-before reminder follows `starts_at`, which a change of the broadcast moves."""
 
     __tablename__ = "appointments"
+    __table_args__ = (UniqueConstraint("broadcast_id", "leader_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     leader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))  # assessment, inspection
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     place: Mapped[str | None] = mapped_column(String(300))
     note: Mapped[str | None] = mapped_column(Text)
+    # None (no answer yet), "acknowledged" or "postpone"
+    response: Mapped[str | None] = mapped_column(String(16))
+    response_reason: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
