@@ -10,7 +10,7 @@ from bot.conversation import END, Flow
 from bot.models import LeaderProfile
 from bot.registry import registry
 from bot.render import FLOW_CHIPS
-from bot.services import areas, registration
+from bot.services import areas, plans, registration
 from bot.services.registration import LeaderDetails, RegistrationError
 from bot.services.thai import format_phone
 from handlers.common import help_message, link_menu
@@ -276,8 +276,9 @@ def on_summary_tap(ctx: Context, data: dict[str, str]) -> str | None:
         return None
     assert ctx.user is not None
     values = flow.data(ctx)
+    first_time = ctx.session.get(LeaderProfile, ctx.user.id) is None
     try:
-        registration.complete(
+        profile = registration.complete(
             ctx.session,
             ctx.user,
             LeaderDetails(
@@ -297,7 +298,31 @@ def on_summary_tap(ctx: Context, data: dict[str, str]) -> str | None:
         help_message(ctx.user),
     )
     link_menu(ctx)
+    if first_time:
+        tell_district(ctx, profile)
     return END
+
+
+def tell_district(ctx: Context, profile: LeaderProfile) -> None:
+    """The district's officers hear of a new leader at once, with a button to her card."""
+    subdistrict = areas.label(profile.subdistrict_code).split(" ")[0]
+    said = f"ผู้นำ {profile.full_name} {subdistrict} ลงทะเบียนแล้วค่ะ"
+    card = render.flex(
+        "buttons.json",
+        said,
+        title=said,
+        body=f"{areas.label(profile.subdistrict_code)}\nแตะปุ่มเพื่อดูข้อมูลผู้นำ",
+        buttons=[
+            render.button(
+                render.postback_action(
+                    "ดูข้อมูลผู้นำ", f"a=leader&id={profile.user_id}", f"ดูข้อมูล {profile.full_name}"
+                ),
+                "primary",
+            )
+        ],
+    )
+    for officer in plans.officers_for(ctx.session, profile.district_code):
+        ctx.push(officer, [card])
 
 
 @registry.on_keyword("ลงทะเบียน", "สมัคร", roles=("leader", "officer", "province", "admin"))
