@@ -125,6 +125,18 @@ class LineGateway:
             timeout=QUICK_CALL_TIMEOUT,
         )
 
+    # The monthly message quota ---------------------------------------------------------
+    def message_quota(self) -> int | None:
+        """This month's message limit, or None when the plan has none."""
+        response = self._call("message", self._api.get_message_quota_with_http_info)
+        quota = response.data
+        return quota.value if quota.type.value == "limited" else None
+
+    def quota_consumption(self) -> int:
+        """Messages counted against the quota so far this month (replies are free)."""
+        response = self._call("message", self._api.get_message_quota_consumption_with_http_info)
+        return int(response.data.total_usage)
+
     # Users and content -----------------------------------------------------------------
     def profile(self, user_id: str) -> dict[str, Any] | None:
         """The user's LINE profile, or None when LINE does not know the user (404)."""

@@ -456,6 +456,34 @@ def test_broadcast_reaches_every_friend_and_narrowcast_is_only_accepted(fake: Fa
     assert fake.texts(USER) == fake.texts(OTHER) == ["ทุกคน"]
 
 
+def test_the_quota_counts_messages_times_recipients_and_replies_are_free(fake: FakeLine) -> None:
+    def quota() -> tuple[Any, Any]:
+        limit = call(fake, "GET", "/v2/bot/message/quota")
+        used = call(fake, "GET", "/v2/bot/message/quota/consumption")
+        assert (limit.status_code, used.status_code) == (200, 200)
+        return limit.json(), used.json()
+
+    assert quota() == ({"type": "none"}, {"totalUsage": 0})
+    fake.set_quota(500)
+    fake.set_usage(100)
+    assert quota() == ({"type": "limited", "value": 500}, {"totalUsage": 100})
+
+    key = {"X-Line-Retry-Key": str(uuid.uuid4())}
+    token = fake.issue_reply_token(USER)
+    call(fake, "POST", "/v2/bot/message/reply", {"replyToken": token, "messages": [text()]})
+    assert fake.usage == 100  # replies are free
+    push(fake, [text("หนึ่ง"), text("สอง")], headers=key)
+    push(fake, [text("หนึ่ง"), text("สอง")], headers=key)  # a repeat (409) is not counted
+    call(fake, "POST", "/v2/bot/message/multicast", {"to": [USER, OTHER], "messages": [text()]})
+    call(fake, "POST", "/v2/bot/message/broadcast", {"messages": [text()]})  # one friend: USER
+    assert quota()[1] == {"totalUsage": 100 + 2 + 2 + 1}
+
+    fake.fail("quota.consumption", 500)
+    assert call(fake, "GET", "/v2/bot/message/quota/consumption").status_code == 500
+    fake.set_quota(None)
+    assert quota()[0] == {"type": "none"}
+
+
 # ----- the OpenAPI schema (when ../shared has it) ------------------------------------------------
 
 

@@ -134,6 +134,8 @@ def test_every_template_in_the_folder_is_covered():
     covered |= {"evidence_list.json", "progress_card.json"}
     covered |= {"digest.json", "calendar.json"}  # largest sizes: test_digest, test_calendar
     covered |= {"reminder.json"}  # largest size: test_reminders
+    covered |= {"appointment.json", "broadcast_summary.json", "broadcast_list.json"}
+    covered |= {"broadcast_districts.json"}  # largest sizes: test_broadcast
     folder = Path(render.TEMPLATES)
     assert {p.name for p in folder.glob("*.json")} == covered
 

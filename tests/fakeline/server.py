@@ -46,6 +46,8 @@ _ROUTES = Map(
         Rule("/v2/bot/message/multicast", methods=["POST"], endpoint="multicast"),
         Rule("/v2/bot/message/narrowcast", methods=["POST"], endpoint="narrowcast"),
         Rule("/v2/bot/message/broadcast", methods=["POST"], endpoint="broadcast"),
+        Rule("/v2/bot/message/quota", methods=["GET"], endpoint="quota"),
+        Rule("/v2/bot/message/quota/consumption", methods=["GET"], endpoint="quota.consumption"),
         Rule("/v2/bot/profile/<user_id>", methods=["GET"], endpoint="profile"),
         Rule("/v2/bot/message/<message_id>/content", methods=["GET"], endpoint="content"),
         Rule("/v2/bot/chat/loading/start", methods=["POST"], endpoint="loading"),
@@ -145,6 +147,8 @@ class FakeLine:
             "multicast": self._multicast,
             "narrowcast": self._accept,
             "broadcast": self._broadcast,
+            "quota": self._quota_limit,
+            "quota.consumption": self._quota_consumption,
             "profile": self._profile,
             "content": self._content,
             "loading": self._accept,
@@ -213,6 +217,8 @@ class FakeLine:
             self._user_menus: dict[str, str] = {}
             self._default_menu: str | None = None
             self._message_ids = itertools.count(470_000_000_000_000_001)
+            self._quota: int | None = None  # the monthly message limit; None: no limit
+            self._usage = 0  # messages delivered this month by push, multicast and broadcast
 
     # ----- test set-up -----------------------------------------------------------------------
 
@@ -236,6 +242,17 @@ class FakeLine:
         """Content a user sent (image, file ...), served by the data API."""
         with self._lock:
             self._contents[message_id] = (data, content_type)
+
+    def set_quota(self, limit: int | None) -> None:
+        """The account's monthly message limit as the quota endpoint reports it (None: the
+        plan has no limit, `{"type": "none"}`)."""
+        with self._lock:
+            self._quota = limit
+
+    def set_usage(self, messages: int) -> None:
+        """Messages already counted this month; what the bot sends from now on adds to it."""
+        with self._lock:
+            self._usage = messages
 
     def fail(
         self, endpoint: str, status: int, times: int = 1, retry_after: int | None = None
@@ -269,6 +286,12 @@ class FakeLine:
         """Problems in requests the bot sent that LINE would refuse; should stay empty."""
         with self._lock:
             return list(self._errors)
+
+    @property
+    def usage(self) -> int:
+        """Messages counted against the quota so far (what the consumption endpoint answers)."""
+        with self._lock:
+            return self._usage
 
     def deliveries(self, user_id: str) -> list[dict[str, Any]]:
         """Message objects delivered to `user_id` by reply, push, multicast or broadcast."""
@@ -450,21 +473,37 @@ class FakeLine:
 
     def _push(self, record: Recorded, _: dict[str, str]) -> Response:
         with self._lock:
-            sent = self._deliver([record.json["to"]], record.json["messages"])
+            sent = self._deliver([record.json["to"]], record.json["messages"], counted=True)
         return _json(200, {"sentMessages": sent})
 
     def _multicast(self, record: Recorded, _: dict[str, str]) -> Response:
         with self._lock:
-            self._deliver(record.json["to"], record.json["messages"])
+            self._deliver(record.json["to"], record.json["messages"], counted=True)
         return _json(200, {})
 
     def _broadcast(self, record: Recorded, _: dict[str, str]) -> Response:
         with self._lock:
-            self._deliver(sorted(self._friends), record.json["messages"])
+            self._deliver(sorted(self._friends), record.json["messages"], counted=True)
         return _json(200, {})
 
-    def _deliver(self, user_ids: list[str], messages: list[dict[str, Any]]) -> list[dict[str, str]]:
-        """Store the messages for each user; caller holds the lock. Returns `sentMessages`."""
+    def _quota_limit(self, _: Recorded, __: dict[str, str]) -> Response:
+        with self._lock:
+            limit = self._quota
+        if limit is None:
+            return _json(200, {"type": "none"})
+        return _json(200, {"type": "limited", "value": limit})
+
+    def _quota_consumption(self, _: Recorded, __: dict[str, str]) -> Response:
+        with self._lock:
+            return _json(200, {"totalUsage": self._usage})
+
+    def _deliver(
+        self, user_ids: list[str], messages: list[dict[str, Any]], counted: bool = False
+    ) -> list[dict[str, str]]:
+        """Store the messages for each user; caller holds the lock. Returns `sentMessages`.
+        `counted`: the send uses the monthly quota (every kind but replies, which are free)."""
+        if counted:
+            self._usage += len(user_ids) * len(messages)
         for user_id in user_ids:
             self._deliveries[user_id].extend(copy.deepcopy(messages))
         return [
