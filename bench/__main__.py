@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import evidence, webhook
+from bench import evidence, scheduler, webhook
 from bench.harness import Row, log, markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -21,6 +21,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS: dict[str, Callable[[Path, webhook.Options], list[Row]]] = {
     webhook.NAME: webhook.run,
     evidence.NAME: evidence.run,  # type: ignore[dict-item]
+    scheduler.NAME: scheduler.run,  # type: ignore[dict-item]
 }
 
 
