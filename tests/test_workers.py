@@ -176,6 +176,8 @@ def test_the_scheduler_purges_old_handled_events_but_keeps_failed_ones(app, sche
                     payload={},
                     status=status,
                     received_at=old,
+                    # Not yet due, so the running workers leave the pending one alone.
+                    next_attempt_at=utcnow() + timedelta(days=1),
                 )
             )
     assert scheduler.run("purge_handled")
