@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,7 +22,8 @@ from pathlib import Path
 import urllib3
 from PIL import Image
 
-from bench.harness import ROOT, Row, log
+from bench import fake_line
+from bench.harness import Row, log
 
 NAME = "evidence"
 PHOTOS = 100
@@ -116,19 +115,8 @@ def run(out_dir: Path, options: Options) -> list[Row]:
         (tmp / "content").mkdir()
         total = make_content(tmp / "content")
         log(f"evidence: {PHOTOS} photos and a {VIDEO_MB} MB video, {total / 2**20:.0f} MB in all")
-        fake = subprocess.Popen(
-            [sys.executable, "-m", "bench.fake_line", str(tmp / "content")],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            base_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
+        with fake_line.running(tmp / "content") as base_url:
             return _measure(out_dir, tmp, base_url, total)
-        finally:
-            fake.stdin.close()  # type: ignore[union-attr]
-            fake.wait(10)
 
 
 def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:

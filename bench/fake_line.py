@@ -6,12 +6,33 @@ python -m bench.fake_line DIR  → prints the base URL, serves until stdin close
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.fakeline import FakeLine
 
 TOKEN = "bench-access-token"
+
+
+@contextmanager
+def running(content: Path) -> Iterator[str]:
+    """This fake in a process of its own, serving `content`; yields its base URL."""
+    root = Path(__file__).resolve().parents[1]
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "bench.fake_line", str(content)],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield fake.stdout.readline().strip()  # type: ignore[union-attr]
+    finally:
+        fake.stdin.close()  # type: ignore[union-attr]
+        fake.wait(10)
 
 
 def main() -> None:

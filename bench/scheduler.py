@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 import urllib3
 
-from bench.harness import HOST, ROOT, Row, log
+from bench import fake_line
+from bench.harness import HOST, Row, log
 
 NAME = "scheduler"
 ITEMS = 10
@@ -49,19 +48,8 @@ class Options:
 def run(out_dir: Path, options: Options) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-scheduler-") as tmp_name:
         tmp = Path(tmp_name)
-        fake = subprocess.Popen(
-            [sys.executable, "-m", "bench.fake_line", str(tmp)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            base_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
+        with fake_line.running(tmp) as base_url:
             return _measure(out_dir, base_url)
-        finally:
-            fake.stdin.close()  # type: ignore[union-attr]
-            fake.wait(10)
 
 
 def _app(base_url: str, database_url: str) -> Any:
