@@ -222,7 +222,7 @@ def broadcast(app: Any, base_url: str) -> dict[str, Any]:
     from bot.line_gateway import LineGateway
     from bot.models import OutboxMessage, User
     from bot.services import broadcasts
-    from handlers.broadcast import cards_for
+    from handlers.broadcast_views import cards_for
 
     runtime = app.extensions["runtime"]
     quiet = runtime.sender.quiet

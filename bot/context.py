@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -18,9 +18,12 @@ from bot import outbox
 from bot.line_gateway import LineError, LineGateway
 from bot.links import Links
 from bot.models import ConversationState, InboxEvent, OutboxMessage, User
+from bot.notify import QuietHours
 
 log = logging.getLogger(__name__)
 _ID = re.compile(r"[0-9]{1,9}")
+# The configuration's defaults (QUIET_FROM, QUIET_UNTIL); the app passes the configured hours.
+DEFAULT_QUIET = QuietHours(time(20), time(7))
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Context:
     now: datetime
     links: Links | None = None
     timezone: str = "Asia/Bangkok"
+    quiet: QuietHours = DEFAULT_QUIET  # when unasked-for pushes wait (the configured hours)
     replies: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxMessage] = field(default_factory=list)
     # The session's identity map holds objects weakly, so a lookup that several parts of one

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import render
-from bot.context import Context
+from bot.context import DEFAULT_QUIET, Context
 from bot.line_gateway import LineGateway
 from bot.links import Links
 from bot.models import InboxEvent, OutboxMessage, User, utcnow
+from bot.notify import QuietHours
 from bot.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class Site:
 
     links: Links | None = None
     timezone: str = "Asia/Bangkok"
+    quiet: QuietHours = DEFAULT_QUIET
 
 
 # An event that waited this long in the inbox means a backlog: show the user we are on it.
@@ -72,7 +74,9 @@ def handle_event(
         if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_PRECISION:
             user.last_seen_at = now
     site = site or Site()
-    ctx = Context(session, gateway, row, event, user, utcnow(), site.links, site.timezone)
+    ctx = Context(
+        session, gateway, row, event, user, utcnow(), site.links, site.timezone, site.quiet
+    )
     if user is not None and row.event_type in WAITED_ON and ctx.now - row.received_at > BACKLOG:
         ctx.show_loading()
 

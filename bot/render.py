@@ -107,6 +107,22 @@ def date_action(label: str, data: str, initial: str, earliest: str, latest: str)
     }
 
 
+def datetime_action(
+    label: str, data: str, initial: str, earliest: str, latest: str
+) -> dict[str, Any]:
+    """A date-and-time picker (YYYY-MM-DDTHH:MM); the choice comes back in the postback's
+    params."""
+    return {
+        "type": "datetimepicker",
+        "label": clip(label, 40),
+        "data": data,
+        "mode": "datetime",
+        "initial": initial,
+        "min": earliest,
+        "max": latest,
+    }
+
+
 def button(action: dict[str, Any], style: str = "secondary") -> dict[str, Any]:
     return {"action": action, "style": style}
 

@@ -47,7 +47,9 @@ class Runtime:
             config["EVIDENCE_STORAGE_URL"], Path(app.instance_path), config["EVIDENCE_S3_ENV"]
         )
         self.site = Site(
-            Links(config["SECRET_KEY"], config["PUBLIC_BASE_URL"]), config["APP_TIMEZONE"]
+            Links(config["SECRET_KEY"], config["PUBLIC_BASE_URL"]),
+            config["APP_TIMEZONE"],
+            QuietHours.from_config(config),
         )
         self.intake = Intake(
             db,

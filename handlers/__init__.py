@@ -1,7 +1,10 @@
 """Event handlers, one module per event kind or flow. Importing this package registers them."""
 
 from handlers import (  # noqa: F401
+    appointment,
     broadcast,
+    broadcast_changes,
+    broadcast_send,
     calendar,
     consent,
     evidence,

@@ -18,7 +18,7 @@ from bot import render
 from bot.line_gateway import LineError
 from bot.models import QuotaReading
 from bot.services import broadcasts, quota
-from handlers.broadcast import cards_for, report_message
+from handlers.broadcast_views import cards_for, report_message
 from scheduler.jobs import JobContext, daily_at, every, job
 
 log = logging.getLogger(__name__)

@@ -24,10 +24,10 @@ from bot.models import (
     utcnow,
 )
 from bot.services import broadcasts
-from handlers.broadcast import (
+from handlers.broadcast_views import (
     LIST_MAX,
-    _list_card,
     appointment_card,
+    list_card,
     report_message,
     summary_card,
 )
@@ -766,7 +766,7 @@ def test_broadcast_cards_at_their_largest(app, line_platform):
             session=session, timezone=tz, now=utcnow(), today=start.date(), user=staff
         )
         items = broadcasts.upcoming(session, "10", utcnow(), LIST_MAX)
-        cards.append(_list_card(ctx, items))  # type: ignore[arg-type]
+        cards.append(list_card(ctx, items))  # type: ignore[arg-type]
     options = [
         {
             "on": True,

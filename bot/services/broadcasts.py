@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,9 +45,6 @@ STATUS_LABELS = {
     "cancelled": "ยกเลิกแล้ว",
 }
 RESPONSES = {"acknowledged": "รับทราบ", "postpone": "ขอเลื่อน"}
-# Handlers cannot see the configuration; these are its defaults (QUIET_FROM, QUIET_UNTIL).
-# The outbox holds `quiet` rows by the configured hours in any case.
-DEFAULT_QUIET = QuietHours(time(20, 0), time(7, 0))
 KIND = "broadcast"
 REPORT_KIND = "broadcast_report"
 
