@@ -11,6 +11,7 @@ Both functions take a batch and issue a fixed number of statements however large
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,12 +19,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot import message_limits
-from bot.models import Notification, OutboxMessage
+from bot.models import Notification, OutboxMessage, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -65,22 +78,44 @@ class Notice:
     messages: list[dict[str, Any]]
 
 
+def _keys_table(session: Session, keys: list[tuple[int, str, str]]) -> Select[Any]:
+    """(recipient, kind, subject) rows as a derived table sent in one parameter per column,
+    so the ledger takes one statement whatever the batch (an executemany goes in pages of
+    1,000 rows, and the driver's parsing of each page costs more than the insert)."""
+    if session.get_bind().dialect.name == "postgresql":
+        ids, kinds, subjects = (list(column) for column in zip(*keys, strict=True))
+        rows = (
+            func.unnest(
+                bindparam("ids", ids, type_=ARRAY(Integer)),
+                bindparam("kinds", kinds, type_=ARRAY(String)),
+                bindparam("subjects", subjects, type_=ARRAY(String)),
+            )
+            .table_valued("recipient_id", "kind", "subject")
+            .render_derived()
+        )
+        return select(rows.c.recipient_id, rows.c.kind, rows.c.subject)
+    rows = func.json_each(bindparam("keys", json.dumps(keys), type_=String)).table_valued("value")
+    return select(*(func.json_extract(rows.c.value, f"$[{n}]") for n in range(3)))
+
+
 def _insert_new(
-    session: Session, rows: list[dict[str, Any]], now: datetime
+    session: Session, keys: list[tuple[int, str, str]], day: date, now: datetime
 ) -> set[tuple[int, str, str]]:
-    """Insert ledger rows, skipping those already there; the (recipient, kind, subject) of the
-    new ones."""
-    if not rows:
+    """Insert ledger rows for `day`, skipping those already there; the keys of the new ones."""
+    if not keys:
         return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = _keys_table(session, keys).add_columns(literal(day, Date()), literal(now, UTCDateTime()))
     statement = (
         dialect.insert(Notification)
+        .from_select(
+            ["recipient_id", "kind", "subject", "day", "created_at"],
+            rows.where(true()),  # SQLite: a bare SELECT before ON CONFLICT does not parse
+        )
         .on_conflict_do_nothing(index_elements=["recipient_id", "kind", "subject", "day"])
         .returning(Notification.recipient_id, Notification.kind, Notification.subject)
     )
-    for row in rows:
-        row["created_at"] = now
-    return {tuple(r) for r in session.execute(statement, rows)}  # type: ignore[misc]
+    return {(r, k, s) for r, k, s in session.execute(statement)}
 
 
 def _outbox_row(
@@ -110,14 +145,7 @@ def send(
     """Record and queue one push per notice; those recorded before for `day` are left out.
     Returns the notices queued. Sending waits for the end of the quiet hours if need be."""
     notices = list(notices)
-    new = _insert_new(
-        session,
-        [
-            {"recipient_id": n.recipient_id, "kind": n.kind, "subject": n.subject, "day": day}
-            for n in notices
-        ],
-        now,
-    )
+    new = _insert_new(session, [(n.recipient_id, n.kind, n.subject) for n in notices], day, now)
     queued = [n for n in notices if (n.recipient_id, n.kind, n.subject) in new]
     due = quiet.next_allowed(now) if quiet else now
     if queued:
@@ -153,14 +181,7 @@ def send_multicast(
 ) -> list[int]:
     """The same messages to many (user id, LINE user id) recipients: recorded per recipient,
     queued as multicasts of up to 500. Returns the user ids queued (not recorded before)."""
-    new = _insert_new(
-        session,
-        [
-            {"recipient_id": user_id, "kind": kind, "subject": subject, "day": day}
-            for user_id, _ in recipients
-        ],
-        now,
-    )
+    new = _insert_new(session, [(user_id, kind, subject) for user_id, _ in recipients], day, now)
     queued = [
         (user_id, line_id) for user_id, line_id in recipients if (user_id, kind, subject) in new
     ]
