@@ -21,11 +21,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Integer, Select, String, Text, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from bot import notify
-from bot.models import Appointment, Broadcast, LeaderProfile, Notification, OutboxMessage, User
+from bot.models import (
+    Appointment,
+    Broadcast,
+    LeaderProfile,
+    Notification,
+    OutboxMessage,
+    User,
+    UTCDateTime,
+)
 from bot.notify import QuietHours
 from bot.services import audit
 
@@ -94,6 +102,22 @@ class Audience:
         )
 
 
+def _leaders(province: str, audience: str, district_codes: Sequence[str]) -> Select[Any]:
+    """Active leaders of the province, or of the chosen districts."""
+    query = (
+        select(User.id, User.line_user_id, User.following)
+        .join(LeaderProfile, LeaderProfile.user_id == User.id)
+        .where(
+            User.role == "leader",
+            User.status == "active",
+            LeaderProfile.province_code == province,
+        )
+    )
+    if audience == "districts":
+        query = query.where(LeaderProfile.district_code.in_(list(district_codes)))
+    return query
+
+
 def resolve(
     session: Session, province: str, audience: str, district_codes: Sequence[str] = ()
 ) -> Audience:
@@ -101,17 +125,7 @@ def resolve(
     districts) and active officers of the province's districts. Two statements."""
     found = Audience()
     if audience in {"leaders", "districts", "everyone"}:
-        query = (
-            select(User.id, User.line_user_id, User.following)
-            .join(LeaderProfile, LeaderProfile.user_id == User.id)
-            .where(
-                User.role == "leader",
-                User.status == "active",
-                LeaderProfile.province_code == province,
-            )
-        )
-        if audience == "districts":
-            query = query.where(LeaderProfile.district_code.in_(list(district_codes)))
+        query = _leaders(province, audience, district_codes)
         found.leaders = [Recipient(*row) for row in session.execute(query.order_by(User.id))]
     if audience in {"officers", "everyone"}:
         query = select(User.id, User.line_user_id, User.following).where(
@@ -236,22 +250,34 @@ def queue(
         return None
     found = resolve(session, broadcast.province_code, broadcast.audience, broadcast.district_codes)
     if found.leaders:
+        # Every leader of the audience, blocked or not (she is still assessed), in one
+        # INSERT ... SELECT rather than ten thousand rows sent from here.
+        leaders = _leaders(broadcast.province_code, broadcast.audience, broadcast.district_codes)
         session.execute(
-            insert(Appointment),
-            [
-                {
-                    "leader_id": r.user_id,
-                    "broadcast_id": broadcast.id,
-                    "kind": "assessment",
-                    "starts_at": broadcast.starts_at,
-                    "place": broadcast.place,
-                    "note": broadcast.note,
-                    "created_by": broadcast.created_by,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for r in found.leaders
-            ],
+            insert(Appointment).from_select(
+                [
+                    "leader_id",
+                    "broadcast_id",
+                    "kind",
+                    "starts_at",
+                    "place",
+                    "note",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                ],
+                leaders.with_only_columns(
+                    User.id,
+                    literal(broadcast.id),
+                    literal("assessment"),
+                    literal(broadcast.starts_at, UTCDateTime()),
+                    literal(broadcast.place, String()),
+                    literal(broadcast.note, Text()),
+                    literal(broadcast.created_by, Integer()),
+                    literal(now, UTCDateTime()),
+                    literal(now, UTCDateTime()),
+                ),
+            )
         )
     sent = _send(
         session,
