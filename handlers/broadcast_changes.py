@@ -26,6 +26,15 @@ def _told(count: int, broadcast: Broadcast) -> str:
     return f"แจ้งผู้รับเดิม {count:,} คนแล้วค่ะ"
 
 
+def _change(ctx: Context, broadcast: Broadcast, **what: Any) -> int:
+    """Change the date or place and tell the people who got it; how many were told."""
+    assert ctx.user is not None
+    cards = views.cards_for("changed", ctx.timezone)
+    return service.change(
+        ctx.session, broadcast, ctx.user, cards, now=ctx.now, quiet=ctx.quiet, **what
+    )
+
+
 @registry.on_postback("bc.when")
 def change_when(ctx: Context) -> None:
     broadcast = owned(ctx, "bc.when")
@@ -37,15 +46,8 @@ def change_when(ctx: Context) -> None:
         ctx.reply(render.text("กรุณาเลือกวันและเวลาจากปฏิทินค่ะ"))
         return
     try:
-        told = service.change(
-            ctx.session,
-            broadcast,
-            ctx.user,
-            views.cards_for("changed", ctx.timezone),
-            now=ctx.now,
-            quiet=ctx.quiet,
-            starts_at=moment,
-            latest=views.year_end(ctx.today, ctx.timezone),
+        told = _change(
+            ctx, broadcast, starts_at=moment, latest=views.year_end(ctx.today, ctx.timezone)
         )
     except BroadcastError as exc:
         ctx.reply(render.text(str(exc)))
@@ -91,15 +93,7 @@ def on_new_place(ctx: Context, text: str) -> str | None:
         return END
     assert ctx.user is not None
     try:
-        told = service.change(
-            ctx.session,
-            broadcast,
-            ctx.user,
-            views.cards_for("changed", ctx.timezone),
-            now=ctx.now,
-            quiet=ctx.quiet,
-            place=text,
-        )
+        told = _change(ctx, broadcast, place=text)
     except BroadcastError as exc:
         ctx.reply(render.text(str(exc), FLOW_CHIPS))
         return None
