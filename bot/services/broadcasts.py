@@ -36,6 +36,7 @@ from bot.models import (
 )
 from bot.notify import QuietHours
 from bot.services import audit
+from bot.services.thai import clean_text
 
 PLACE_MAX = 300
 NOTE_MAX = 500
@@ -146,32 +147,15 @@ def check_starts_at(starts_at: datetime, now: datetime, latest: datetime) -> Non
 
 
 def check_place(text: str) -> str:
-    place = " ".join(text.split())
-    if not place:
-        raise BroadcastError("กรุณาพิมพ์สถานที่ค่ะ")
-    if len(place) > PLACE_MAX:
-        raise BroadcastError(
-            f"สถานที่ยาว {len(place):,} ตัวอักษร เกิน {PLACE_MAX} ตัวอักษรค่ะ กรุณาพิมพ์ให้สั้นลง"
-        )
-    return place
+    return clean_text(text, "สถานที่", PLACE_MAX, BroadcastError, one_line=True)
 
 
 def check_note(text: str) -> str:
-    note = text.strip()
-    if len(note) > NOTE_MAX:
-        raise BroadcastError(
-            f"หมายเหตุยาว {len(note):,} ตัวอักษร เกิน {NOTE_MAX} ตัวอักษรค่ะ กรุณาพิมพ์ให้สั้นลง"
-        )
-    return note
+    return clean_text(text, "หมายเหตุ", NOTE_MAX, BroadcastError, required=False)
 
 
 def check_reason(text: str) -> str:
-    reason = text.strip()
-    if not reason:
-        raise BroadcastError("กรุณาพิมพ์เหตุผลที่ขอเลื่อนค่ะ")
-    if len(reason) > REASON_MAX:
-        raise BroadcastError(f"เหตุผลยาวเกิน {REASON_MAX} ตัวอักษรค่ะ กรุณาพิมพ์ให้สั้นลง")
-    return reason
+    return clean_text(text, "เหตุผลที่ขอเลื่อน", REASON_MAX, BroadcastError)
 
 
 # Creating and sending ----------------------------------------------------------------------

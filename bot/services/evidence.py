@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import Evidence, Plan, PlanItem, User, utcnow
 from bot.services import audit
+from bot.services.thai import clean_text
 
 CAPTION_MAX = 500
 # Rows still coming in or kept: what a leader may attach, describe or see.
@@ -187,13 +188,7 @@ def assign(session: Session, rows: list[Evidence], item: PlanItem, actor: User) 
 
 def describe(session: Session, user: User, item_id: int, text: str) -> int:
     """Caption the most recent evidence of the activity: the whole set when it was a set."""
-    caption = " ".join(text.split())
-    if not caption:
-        raise EvidenceError("กรุณาพิมพ์คำอธิบายค่ะ")
-    if len(caption) > CAPTION_MAX:
-        raise EvidenceError(
-            f"คำอธิบายยาวเกินไปค่ะ ({len(caption):,} ตัวอักษร) กรุณาพิมพ์ไม่เกิน {CAPTION_MAX} ตัวอักษร"
-        )
+    caption = clean_text(text, "คำอธิบาย", CAPTION_MAX, EvidenceError, one_line=True)
     last = session.scalars(
         select(Evidence)
         .where(

@@ -7,7 +7,6 @@ be recognised) and is written to the audit log.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.documents.plan_form import PlanForm, PlanRow
 from bot.models import LeaderProfile, Plan, PlanItem, User, utcnow
 from bot.services import areas, audit, fiscal, standard
+from bot.services.thai import clean_text as _clean_text
 from bot.services.thai import thai_date
 
 ACTIVITY_MAX = 300
@@ -99,12 +99,7 @@ def edition(session: Session, plan: Plan) -> standard.Edition:
 
 # Validation ------------------------------------------------------------------------------
 def clean_text(value: str, what: str, limit: int) -> str:
-    text = re.sub(r"[\u200b-\u200d\ufeff]", "", value).strip()  # zero-width marks look empty
-    if not text:
-        raise PlanError(f"กรุณาพิมพ์{what}ค่ะ")
-    if len(text) > limit:
-        raise PlanError(f"{what}ยาวเกินไปค่ะ ({len(text):,} ตัวอักษร) กรุณาพิมพ์ไม่เกิน {limit:,} ตัวอักษร")
-    return text
+    return _clean_text(value, what, limit, PlanError)
 
 
 def check_period(year_be: int, starts_on: date, ends_on: date | None = None) -> None:

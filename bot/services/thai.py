@@ -10,6 +10,30 @@ from pythainlp.util import thai_digit_to_arabic_digit, thai_strftime, thai_strpt
 from pythainlp.util.date import thai_abbr_months
 
 
+def clean_text(
+    value: str,
+    what: str,
+    limit: int,
+    error: type[ValueError] = ValueError,
+    *,
+    required: bool = True,
+    one_line: bool = False,
+) -> str:
+    """What a user typed, tidied: zero-width marks dropped (they make text look empty), ends
+    trimmed, and with `one_line` every run of spaces and line breaks made one space. Raises
+    `error` with a Thai message naming `what` when it is empty (if `required`) or too long."""
+    text = re.sub(r"[\u200b-\u200d\ufeff]", "", value)
+    text = " ".join(text.split()) if one_line else text.strip()
+    if required and not text:
+        raise error(f"กรุณาพิมพ์{what}ค่ะ")
+    if len(text) > limit:
+        raise error(
+            f"{what}ยาว {len(text):,} ตัวอักษร เกิน {limit:,} ตัวอักษรค่ะ "
+            f"กรุณาย่อให้ไม่เกิน {limit:,} ตัวอักษร"
+        )
+    return text
+
+
 def to_arabic_digits(text: str) -> str:
     return thai_digit_to_arabic_digit(text)
 
