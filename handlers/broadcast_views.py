@@ -201,6 +201,17 @@ def report_message(broadcast: Broadcast, report: service.Report, tz: str) -> dic
     )
 
 
+def expired_message(broadcast: Broadcast, tz: str) -> dict[str, Any]:
+    """To the sender of a scheduled broadcast that no scheduler sent before its date."""
+    return render.text(
+        f"ขออภัยค่ะ ประกาศนัดประเมิน{when_long(broadcast.starts_at, tz)} "
+        f"ณ {render.clip(broadcast.place, 200)} ที่ตั้งเวลาส่งไว้ ยังไม่ได้ส่งออก "
+        "เพราะระบบหยุดทำงานจนเลยวันนัดแล้ว ผู้นำจึงยังไม่ได้รับนัดนี้ "
+        "กรุณาตรวจสอบและประกาศใหม่หากยังต้องการนัดนะคะ",
+        [render.say(KEYWORD)],
+    )
+
+
 def answers_action(broadcast: Broadcast) -> dict[str, Any]:
     return render.postback_action("ดูคำตอบ", data("bc.answers", b=broadcast.id), "ดูคำตอบ")
 

@@ -1,6 +1,7 @@
 """Province broadcasts and the message quota, as jobs.
 
-`broadcasts` (every minute) sends scheduled broadcasts whose time has come and pushes each
+`broadcasts` (every minute) sends scheduled broadcasts whose time has come (telling the sender
+of any whose date passed before a scheduler ran) and pushes each
 sender a delivery report once every multicast of the broadcast has ended. `quota` (daily) reads
 LINE's quota and this month's consumption and warns province staff and administrators once a
 month when the use crosses QUOTA_WARN_PERCENT.
@@ -18,7 +19,7 @@ from bot import render
 from bot.line_gateway import LineError
 from bot.models import QuotaReading
 from bot.services import broadcasts, quota
-from handlers.broadcast_views import cards_for, report_message
+from handlers.broadcast_views import cards_for, expired_message, report_message
 from scheduler.jobs import JobContext, daily_at, every, job
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,16 @@ log = logging.getLogger(__name__)
 def send_broadcasts(ctx: JobContext) -> None:
     cards = cards_for("new", ctx.timezone)
     with ctx.db.transaction() as session:
+        for broadcast in broadcasts.expire(
+            session,
+            lambda b: [expired_message(b, ctx.timezone)],
+            today=ctx.today,
+            now=ctx.now,
+            quiet=ctx.quiet,
+        ):
+            log.warning(
+                "broadcast %s expired unsent: no scheduler ran before its date", broadcast.id
+            )
         for broadcast in broadcasts.due(session, ctx.now):
             if broadcasts.queue(session, broadcast, cards, now=ctx.now, quiet=ctx.quiet):
                 log.info("broadcast %s queued", broadcast.id)

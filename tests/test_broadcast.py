@@ -787,3 +787,35 @@ def test_broadcast_cards_at_their_largest(app, line_platform):
     )
     push_all(app, line_platform, cards, "broadcast")
     assert len(cards[-2]["contents"]["contents"]) == 12
+
+
+def test_a_scheduled_broadcast_no_scheduler_sent_before_its_date_is_told_to_its_sender(
+    line, runner, clock, scheduler
+):
+    """The scheduler was down from before the send time until after the appointment: nothing
+    goes to the leaders (an invitation to a past date helps nobody), and the sender learns it."""
+    clock.set("2027-06-01 08:00")
+    leaders = add_leaders(2, "3801")
+    staff = province_staff(line, runner)
+    fill_form(staff)
+    staff.pick("ตั้งเวลาส่ง", "2027-06-10T09:00")
+    assert "ตั้งเวลาส่งประกาศแล้วค่ะ" in staff.last_text
+    staff.received()
+
+    clock.set("2027-06-21 08:00")  # the appointment (20 June, 09:30) has passed
+    assert scheduler.run("broadcasts")
+    line.settle()
+    assert multicasts(line) == [] and appointments() == []
+    assert all(line.platform.deliveries(leader) == [] for leader in leaders)
+    told = staff.received()
+    assert len(told) == 1
+    assert (
+        "ประกาศนัดประเมินวันอาทิตย์ที่ 20 มิถุนายน 2570 เวลา 09:30 น." in staff.last_text
+        and "ยังไม่ได้ส่งออก" in staff.last_text
+    )
+    with db.transaction() as session:
+        assert session.scalars(select(Broadcast.status)).all() == ["expired"]
+
+    assert scheduler.run("broadcasts")  # told once
+    line.settle()
+    assert staff.received() == []

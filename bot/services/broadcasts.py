@@ -52,7 +52,9 @@ STATUS_LABELS = {
     "sending": "กำลังส่ง",
     "sent": "ส่งแล้ว",
     "cancelled": "ยกเลิกแล้ว",
+    "expired": "ไม่ได้ส่ง (เลยวันนัด)",
 }
+EXPIRED_KIND = "broadcast_expired"
 RESPONSES = {"acknowledged": "รับทราบ", "postpone": "ขอเลื่อน"}
 KIND = "broadcast"
 REPORT_KIND = "broadcast_report"
@@ -417,6 +419,39 @@ def close(
         return False
     notice = notify.Notice(sender.id, sender.line_user_id, REPORT_KIND, str(broadcast.id), messages)
     return bool(notify.send(session, [notice], day=today, now=now, quiet=quiet))
+
+
+def expire(
+    session: Session,
+    messages: Callable[[Broadcast], list[dict[str, Any]]],
+    *,
+    today: date,
+    now: datetime,
+    quiet: QuietHours,
+) -> list[Broadcast]:
+    """Scheduled broadcasts whose date passed before any scheduler sent them (none ran in
+    between): marked expired, and each sender told, so that none leaves the queue unnoticed."""
+    expired = list(
+        session.scalars(
+            select(Broadcast).where(Broadcast.status == "scheduled", Broadcast.starts_at <= now)
+        )
+    )
+    notices = []
+    for broadcast in expired:
+        broadcast.status = "expired"
+        sender = session.get(User, broadcast.created_by) if broadcast.created_by else None
+        if sender is not None:
+            notices.append(
+                notify.Notice(
+                    sender.id,
+                    sender.line_user_id,
+                    EXPIRED_KIND,
+                    str(broadcast.id),
+                    messages(broadcast),
+                )
+            )
+    notify.send(session, notices, day=today, now=now, quiet=quiet)
+    return expired
 
 
 # Reading -----------------------------------------------------------------------------------

@@ -28,8 +28,7 @@ def clean_text(
         raise error(f"กรุณาพิมพ์{what}ค่ะ")
     if len(text) > limit:
         raise error(
-            f"{what}ยาว {len(text):,} ตัวอักษร เกิน {limit:,} ตัวอักษรค่ะ "
-            f"กรุณาย่อให้ไม่เกิน {limit:,} ตัวอักษร"
+            f"{what}ยาว {len(text):,} ตัวอักษร เกิน {limit:,} ตัวอักษรค่ะ กรุณาย่อให้ไม่เกิน {limit:,} ตัวอักษร"
         )
     return text
 
