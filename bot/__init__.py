@@ -56,12 +56,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
 
     import handlers  # noqa: F401 - registers every handler with the registry
-    from bot import cli, downloads, webhook
+    from bot import cli, downloads, web, webhook
     from bot.inbox_writer import InboxWriter
     from bot.runtime import Runtime
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(downloads.bp)
+    web.init_app(app)
     app.extensions["inbox_writer"] = InboxWriter(db)
     cli.init_app(app)
     app.extensions["runtime"] = Runtime(app, db)

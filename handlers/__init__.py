@@ -20,4 +20,5 @@ from handlers import (  # noqa: F401
     registration,
     reminders,
     text,
+    web,
 )

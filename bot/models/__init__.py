@@ -1,6 +1,15 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
 from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.certification import (
+    CertificateCounter,
+    CommitteeDecision,
+    Inspection,
+    ProvincePhoto,
+    ProvinceSettings,
+    WebSession,
+    WebSignIn,
+)
 from bot.models.messaging import InboxEvent, OutboxMessage
 from bot.models.notices import (
     Broadcast,
@@ -39,10 +48,13 @@ __all__ = [
     "AuditLog",
     "Base",
     "Broadcast",
+    "CertificateCounter",
+    "CommitteeDecision",
     "ConversationState",
     "Evidence",
     "FiscalYear",
     "InboxEvent",
+    "Inspection",
     "InviteAttempt",
     "InviteCode",
     "JobRun",
@@ -52,6 +64,8 @@ __all__ = [
     "Plan",
     "PlanItem",
     "ProgrammeDate",
+    "ProvincePhoto",
+    "ProvinceSettings",
     "QuotaReading",
     "ReminderSnooze",
     "RichMenu",
@@ -62,5 +76,7 @@ __all__ = [
     "SummaryDocument",
     "UTCDateTime",
     "User",
+    "WebSession",
+    "WebSignIn",
     "utcnow",
 ]

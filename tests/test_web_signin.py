@@ -1,0 +1,55 @@
+"""Signing in to the web desk with a one-time link from the chat."""
+
+from __future__ import annotations
+
+import re
+
+from tests.workspace import leader, officer_of, plan_at, staff_of
+
+
+def link_of(person) -> str:
+    person.say("เข้าเว็บ")
+    found = re.search(r"https://bot\.example\.test(/web/signin/\S+)", person.last_text)
+    assert found, person.last_text
+    return found.group(1)
+
+
+def test_link_signs_in_once_and_the_session_can_be_ended(line, runner, client):
+    officer = officer_of(line, runner)
+    path = link_of(officer)
+
+    page = client.get(path)  # LINE's preview fetches the link: it must not use it up
+    assert page.status_code == 200 and "เข้าสู่ระบบ" in page.text
+    signed = client.post(path)
+    assert signed.status_code == 302
+    cookie = signed.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    home = client.get("/web/")
+    assert home.status_code == 200 and "พัฒนากร สมชาย" in home.text
+    assert home.headers["X-Frame-Options"] == "DENY"
+
+    again = client.post(path)
+    assert again.status_code == 400 and "ใช้ไปแล้ว" in again.text
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
+    assert client.post("/web/signout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/web/").status_code == 200  # still signed in after the forged form
+    assert client.post("/web/signout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/web/").status_code == 302  # to the sign-in page
+
+
+def test_expired_link_and_changed_role_are_refused(line, runner, client, clock):
+    clock.set("2027-03-18 08:00")
+    officer = officer_of(line, runner)
+    path = link_of(officer)
+    clock.advance(minutes=11)
+    refused = client.post(path)
+    assert refused.status_code == 400 and "หมดอายุ" in refused.text
+    assert client.get("/web/").status_code == 302
+
+
+def test_stage_builder_reaches_certified(line, runner, client):
+    officer = officer_of(line, runner)
+    staff = staff_of(line, runner)
+    somsri = leader(line, "สมศรี ใจดี")
+    assert plan_at(somsri, "certified", officer, staff) is not None
