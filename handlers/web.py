@@ -1,4 +1,4 @@
-""""เข้าเว็บ": a one-time link to the web desk, for this person's role and area only."""
+""" "เข้าเว็บ": a one-time link to the web desk, for this person's role and area only."""
 
 from __future__ import annotations
 

@@ -80,9 +80,7 @@ def plan_at(
             plans.submit(session, plan, user)
         if STAGES.index(stage) >= STAGES.index("approved"):
             assert officer is not None, "approving needs an officer"
-            officer_user = session.scalar(
-                select(User).where(User.line_user_id == officer.user_id)
-            )
+            officer_user = session.scalar(select(User).where(User.line_user_id == officer.user_id))
             plans.approve(session, plan, officer_user, plan.revision)
         if STAGES.index(stage) >= STAGES.index("inspected"):
             inspection.record(

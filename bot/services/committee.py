@@ -203,9 +203,7 @@ def save_settings(
         row = ProvinceSettings(province_code=province_code)
         session.add(row)
     row.signer_name = clean_text(name, "ชื่อผู้ลงนาม", 120, CommitteeError, one_line=True)
-    row.signer_position = clean_text(
-        position, "ตำแหน่งผู้ลงนาม", 200, CommitteeError, one_line=True
-    )
+    row.signer_position = clean_text(position, "ตำแหน่งผู้ลงนาม", 200, CommitteeError, one_line=True)
     row.updated_by = staff.id
     session.flush()
     audit.record(session, "province.settings", "province", province_code, actor=staff)

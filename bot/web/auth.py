@@ -24,7 +24,6 @@ from flask import (
     request,
     url_for,
 )
-
 from werkzeug.exceptions import HTTPException
 
 from bot import clock
@@ -59,6 +58,8 @@ def nav_for(who: Viewer | None) -> list[tuple[str, str]]:
         for _, label, endpoint, roles in _NAV
         if (who.role in roles or who.role == "admin") and endpoint in current_app.view_functions
     ]
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
