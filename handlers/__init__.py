@@ -17,6 +17,7 @@ from handlers import (  # noqa: F401
     postback,
     profile,
     progress,
+    province,
     registration,
     reminders,
     text,
