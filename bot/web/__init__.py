@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from bot.web import auth
+    from bot.web import audit, auth, committee, desk, exports, notices, public
 
-    app.register_blueprint(auth.bp)
     auth.init_app(app)
+    for module in (auth, desk, committee, audit, notices, exports, public):
+        app.register_blueprint(module.bp)
