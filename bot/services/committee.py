@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.models import (
@@ -43,24 +44,24 @@ def certificate_no(province_code: str, fiscal_year: int, seq: int) -> str:
 
 
 def _next_seq(session: Session, province_code: str, fiscal_year: int) -> int:
-    # The row lock makes two staff deciding at the same moment get different numbers on
-    # PostgreSQL; SQLite serialises writers anyway.
-    counter = session.scalar(
-        select(CertificateCounter)
+    # Create the counter if missing without failing when another transaction creates it at
+    # the same moment, then bump it in one UPDATE: the row lock makes concurrent deciders
+    # wait for each other and each read back its own number.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(CertificateCounter)
+        .values(province_code=province_code, fiscal_year=fiscal_year, last_seq=0)
+        .on_conflict_do_nothing()
+    )
+    return session.execute(
+        update(CertificateCounter)
         .where(
             CertificateCounter.province_code == province_code,
             CertificateCounter.fiscal_year == fiscal_year,
         )
-        .with_for_update()
-    )
-    if counter is None:
-        counter = CertificateCounter(
-            province_code=province_code, fiscal_year=fiscal_year, last_seq=0
-        )
-        session.add(counter)
-    counter.last_seq += 1
-    session.flush()
-    return counter.last_seq
+        .values(last_seq=CertificateCounter.last_seq + 1)
+        .returning(CertificateCounter.last_seq)
+    ).scalar_one()
 
 
 def check_staff(session: Session, plan: Plan, staff: User) -> LeaderProfile:
@@ -73,6 +74,11 @@ def check_staff(session: Session, plan: Plan, staff: User) -> LeaderProfile:
     ):
         raise CommitteeError("ขออภัยค่ะ คุณบันทึกผลได้เฉพาะผู้นำในจังหวัดที่คุณรับผิดชอบ")
     return profile
+
+
+def check_inspected(session: Session, plan: Plan) -> None:
+    if session.scalar(select(Inspection.id).where(Inspection.plan_id == plan.id)) is None:
+        raise CommitteeError("อำเภอยังไม่ได้บันทึกผลการตรวจของผู้นำคนนี้ จึงยังพิจารณาไม่ได้ค่ะ")
 
 
 def of(session: Session, plan_id: int) -> CommitteeDecision | None:
@@ -95,8 +101,7 @@ def decide(
         raise CommitteeError("กรุณาเลือกผล รับรอง หรือ ไม่รับรอง ค่ะ")
     if day > today:
         raise CommitteeError("วันที่คณะกรรมการพิจารณาต้องไม่เกินวันนี้ค่ะ")
-    if session.scalar(select(Inspection.id).where(Inspection.plan_id == plan.id)) is None:
-        raise CommitteeError("อำเภอยังไม่ได้บันทึกผลการตรวจของผู้นำคนนี้ จึงยังพิจารณาไม่ได้ค่ะ")
+    check_inspected(session, plan)
     text = clean_text(reasons or "", "เหตุผล", REASONS_MAX, CommitteeError, required=False)
     if result == "not_certified" and not text:
         raise CommitteeError("กรุณาพิมพ์เหตุผลที่ไม่รับรองค่ะ")
@@ -246,3 +251,55 @@ def overview(session: Session, province_code: str, year: int) -> list[DistrictCo
         DistrictCounts(d.code, d.name, *counts.get(d.code, (0, 0, 0, 0, 0)))
         for d in areas.districts(province_code)
     ]
+
+
+# Lists for the committee's work in LINE --------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """A leader the committee reads: the plan, the district's inspection, and the decision
+    if one was recorded."""
+
+    plan: Plan
+    profile: LeaderProfile
+    inspection: Inspection
+    decision: CommitteeDecision | None
+
+
+def candidates(
+    session: Session, province_code: str, year: int, district_code: str | None = None
+) -> list[Candidate]:
+    """Inspected leaders of the province for the year: those awaiting a decision first, then
+    those decided (to correct), each group by district and name."""
+    query = (
+        select(Plan, LeaderProfile, Inspection, CommitteeDecision)
+        .join(LeaderProfile, LeaderProfile.user_id == Plan.leader_id)
+        .join(Inspection, Inspection.plan_id == Plan.id)
+        .outerjoin(CommitteeDecision, CommitteeDecision.plan_id == Plan.id)
+        .where(LeaderProfile.province_code == province_code, Plan.fiscal_year == year)
+        .order_by(
+            CommitteeDecision.id.is_not(None),
+            LeaderProfile.district_code,
+            LeaderProfile.full_name,
+            Plan.id,
+        )
+    )
+    if district_code is not None:
+        query = query.where(LeaderProfile.district_code == district_code)
+    return [Candidate(*row) for row in session.execute(query).all()]
+
+
+def certified(
+    session: Session, province_code: str, year: int
+) -> list[tuple[CommitteeDecision, LeaderProfile]]:
+    """The province's certified leaders of the year, in certificate number order."""
+    rows = session.execute(
+        select(CommitteeDecision, LeaderProfile)
+        .join(LeaderProfile, LeaderProfile.user_id == CommitteeDecision.leader_id)
+        .where(
+            CommitteeDecision.province_code == province_code,
+            CommitteeDecision.fiscal_year == year,
+            CommitteeDecision.result == "certified",
+        )
+        .order_by(CommitteeDecision.certificate_seq)
+    ).all()
+    return [(decision, profile) for decision, profile in rows]

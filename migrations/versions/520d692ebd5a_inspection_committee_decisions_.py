@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('certificate_seq', sa.Integer(), nullable=True),
     sa.Column('certificate_no', sa.String(length=32), nullable=True),
     sa.Column('decided_by', sa.Integer(), nullable=True),
-    sa.Column('outstanding', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('outstanding', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.Column('story', sa.Text(), nullable=True),
     sa.Column('publish', sa.JSON(), nullable=True),
     sa.Column('publish_answered_at', bot.models.base.UTCDateTime(), nullable=True),
