@@ -7,9 +7,13 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from bot.models import InboxEvent, OutboxMessage
+from bot.services import evidence
 from scheduler.jobs import JobContext, every, job
 
 KEEP_HANDLED = timedelta(days=30)
+# Long enough for a leader who sent photos and was interrupted to come back and say where
+# they belong; after that nobody will.
+KEEP_UNASSIGNED = timedelta(days=7)
 
 
 @job("purge_handled", every(hour=3, minute=15), catch_up=False)
@@ -27,3 +31,9 @@ def purge_handled(ctx: JobContext) -> None:
                 InboxEvent.status.in_(("done", "ignored")), InboxEvent.received_at < cutoff
             )
         )
+
+
+@job("expire_unassigned_evidence", every(hour=3, minute=25), catch_up=False)
+def expire_unassigned_evidence(ctx: JobContext) -> None:
+    with ctx.db.transaction() as session:
+        evidence.expire_unassigned(session, ctx.now, KEEP_UNASSIGNED)

@@ -272,3 +272,26 @@ def test_png_and_heic_photos_are_kept_and_shown_as_jpeg_thumbnails(somsri, clien
     for bubble in somsri.last[0]["contents"]["contents"]:
         response = client.get(bubble["hero"]["url"].removeprefix("https://bot.example.test"))
         assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"  # JPEG
+
+
+def test_photos_never_given_an_activity_are_dropped_after_a_week(somsri, clock, scheduler, app):
+    somsri.send_photos(photo(8))
+    assert "กิจกรรมไหน" in somsri.last_text or somsri.labels()
+    (row,) = rows_of(somsri)
+    key = row.storage_key
+    storage = app.extensions["runtime"].storage
+    assert key and storage.exists(key)
+
+    clock.advance(days=6)
+    scheduler.run("expire_unassigned_evidence")
+    assert rows_of(somsri)[0].deleted_at is None  # she may still come back to it
+
+    clock.advance(days=2)
+    scheduler.run("expire_unassigned_evidence")
+    (row,) = rows_of(somsri)
+    assert row.deleted_at is not None
+    clock.advance(minutes=2)  # deleted bytes are purged a minute after, by the intake worker
+    deadline = time.monotonic() + 15
+    while storage.exists(key) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the intake worker purges deleted objects in the background
+    assert not storage.exists(key)

@@ -234,6 +234,32 @@ def discard_unassigned(session: Session, user: User) -> int:
     return len(rows)
 
 
+def expire_unassigned(session: Session, now: datetime, older_than: timedelta) -> int:
+    """Photos sent without ever saying for which activity (the leader left the question)
+    are not kept for ever: marked deleted, their objects purged like any deleted evidence."""
+    rows = list(
+        session.scalars(
+            select(Evidence).where(
+                Evidence.plan_item_id.is_(None),
+                Evidence.deleted_at.is_(None),
+                Evidence.created_at < now - older_than,
+            )
+        )
+    )
+    for row in rows:
+        row.deleted_at = now
+        audit.record(
+            session,
+            "evidence.expire",
+            "evidence",
+            row.id,
+            actor_label="scheduler",
+            user=row.uploaded_by,
+        )
+    session.flush()
+    return len(rows)
+
+
 def purgeable(session: Session, older_than: timedelta = timedelta(minutes=1)) -> list[Evidence]:
     """Deleted rows whose objects are still kept."""
     return list(
