@@ -1,4 +1,5 @@
-"""Files the app serves under signed, expiring links: the plan as PDF or XLSX.
+"""Files the app serves under signed, expiring links: the plan as PDF or XLSX, evidence, the
+summary document and the certificate.
 
 The link names the plan and the person it was made for; the person's access is checked again
 when the file is fetched, so a link stops working when their role or area changes.
@@ -13,10 +14,11 @@ from flask import Blueprint, Response, current_app, render_template_string
 from sqlalchemy.orm import Session
 
 from bot.db import db
+from bot.documents.certificate import certificate_of, render_certificates
 from bot.documents.pdf import render_pdf
 from bot.documents.xlsx import render_xlsx
 from bot.links import LinkError, Links
-from bot.models import Evidence, LeaderProfile, Plan, SummaryDocument, User
+from bot.models import CommitteeDecision, Evidence, LeaderProfile, Plan, SummaryDocument, User
 from bot.services import access, audit, plans
 from bot.storage import StorageError
 
@@ -146,3 +148,32 @@ def summary_file(token: str) -> Response:
         audit.record(session, "summary.download", "plan", plan.id, actor=viewer)
         key, year = job.storage_key, plan.fiscal_year
     return _stream(key, "application/pdf", f"เอกสารสรุปผลงาน-{year}.pdf")
+
+
+@bp.get("/files/certificate/<token>")
+def certificate_file(token: str) -> Response:
+    """The leader's certificate, pushed with her result; also opens for anyone who may see her."""
+    links: Links = current_app.extensions["runtime"].site.links
+    try:
+        payload = links.load(token, "certificate")
+    except LinkError as exc:
+        return _link_refused(exc)
+    with db.transaction() as session:
+        decision = session.get(CommitteeDecision, payload.get("d"))
+        viewer = session.get(User, payload.get("u"))
+        page = certificate_of(session, decision) if decision else None
+        if decision is None or page is None:
+            return _refuse(404, "ไม่พบเกียรติบัตร", "ผู้นำคนนี้ยังไม่ได้รับการรับรอง จึงยังไม่มีเกียรติบัตรค่ะ")
+        if not _viewer_may_see(session, viewer, decision.leader_id):
+            audit.record(
+                session, "certificate.download.denied", "plan", decision.plan_id, actor=viewer
+            )
+            return _refuse(403, "ไม่มีสิทธิ์ดูเกียรติบัตรนี้", "สิทธิ์ของบัญชีนี้เปลี่ยนไปแล้วค่ะ")
+        audit.record(session, "certificate.download", "plan", decision.plan_id, actor=viewer)
+    response = Response(render_certificates([page]), mimetype=FORMATS["pdf"])
+    filename = f"เกียรติบัตร-{page.fiscal_year}.pdf"
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=certificate-{page.fiscal_year}.pdf; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
