@@ -24,6 +24,10 @@ from bot.storage import StorageError
 
 bp = Blueprint("downloads", __name__)
 
+# The certificate link sits in the leader's chat as a keepsake: it lasts a year. Who may
+# open it is still checked on every fetch, so a role change stops it all the same.
+CERTIFICATE_LINK_MAX_AGE = 366 * 24 * 3600
+
 FORMATS = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -155,7 +159,7 @@ def certificate_file(token: str) -> Response:
     """The leader's certificate, pushed with her result; also opens for anyone who may see her."""
     links: Links = current_app.extensions["runtime"].site.links
     try:
-        payload = links.load(token, "certificate")
+        payload = links.load(token, "certificate", max_age=CERTIFICATE_LINK_MAX_AGE)
     except LinkError as exc:
         return _link_refused(exc)
     with db.transaction() as session:

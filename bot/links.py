@@ -31,9 +31,9 @@ class Links:
             return None
         return f"{self.public_base_url}{path}/{self.token(kind, **payload)}"
 
-    def load(self, token: str, kind: str) -> dict[str, Any]:
+    def load(self, token: str, kind: str, max_age: int | None = None) -> dict[str, Any]:
         try:
-            payload = self._serializer.loads(token, max_age=self.max_age)
+            payload = self._serializer.loads(token, max_age=max_age or self.max_age)
         except SignatureExpired:
             raise LinkError(expired=True) from None
         except BadSignature:

@@ -122,12 +122,16 @@ def test_the_leaders_own_link_works_and_is_refused_otherwise(certified, app, cli
     plan_link = app.extensions["runtime"].site.links.token("plan", p=1, u=somsri_id, f="pdf")
     assert client.get(f"/files/certificate/{plan_link}").status_code == 404
 
-    class TwoDaysAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 2 * 24 * 3600
+    def signed_days_ago(days: int) -> str:
+        class Then(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(time.time()) - days * 24 * 3600
 
-    old = URLSafeTimedSerializer(
-        app.config["SECRET_KEY"], salt="file-link", signer=TwoDaysAgo
-    ).dumps({"k": "certificate", "d": first, "u": somsri_id})
-    expired = client.get(f"/files/certificate/{old}")
+        return URLSafeTimedSerializer(
+            app.config["SECRET_KEY"], salt="file-link", signer=Then
+        ).dumps({"k": "certificate", "d": first, "u": somsri_id})
+
+    # A keepsake in her chat: still good after a month, not after a year.
+    assert client.get(f"/files/certificate/{signed_days_ago(30)}").status_code == 200
+    expired = client.get(f"/files/certificate/{signed_days_ago(367)}")
     assert expired.status_code == 410 and "หมดอายุ" in expired.text

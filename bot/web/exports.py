@@ -177,7 +177,7 @@ def outstanding_pdf() -> Response:
     return _file(body, PDF, f"ผู้นำดีเด่น-{year}.pdf", f"outstanding-{year}.pdf")
 
 
-@bp.get("/web/certificates/<int:decision_id>.pdf")
+@bp.get("/web/certificates/<int:decision_id>.pdf", endpoint="certificate")
 @auth.signed_in(*STAFF)
 def certificate_pdf(decision_id: int) -> Response:
     with db.transaction() as session:
