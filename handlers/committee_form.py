@@ -20,8 +20,6 @@ from bot.services.thai import clean_text, parse_date, thai_date
 from handlers.committee import KEYWORD, decidable
 
 SKIP = "ข้าม"
-NO_CERTIFICATE_LINK = "ขอรับเกียรติบัตรได้ที่สำนักงานพัฒนาชุมชนจังหวัดค่ะ"
-
 flow = registry.add_flow(
     Flow("committee", cancelled="ยกเลิกแล้วค่ะ ยังไม่ได้บันทึกผล", title="ผลคณะกรรมการ")
 )
@@ -258,26 +256,10 @@ def certificate_url(ctx: Context, decision: CommitteeDecision) -> str | None:
     return ctx.links.url("/files/certificate", "certificate", d=decision.id, u=decision.leader_id)
 
 
-def result_message(ctx: Context, decision: CommitteeDecision, corrected: bool) -> str:
-    head = "แจ้งแก้ไขผลการพิจารณาค่ะ\n" if corrected else ""
-    year = decision.fiscal_year
-    if decision.result == "certified":
-        url = certificate_url(ctx, decision)
-        where = f"ดาวน์โหลดเกียรติบัตรได้ที่ลิงก์นี้ค่ะ\n{url}" if url else NO_CERTIFICATE_LINK
-        return (
-            f"{head}ขอแสดงความยินดีด้วยค่ะ 🎉 คณะกรรมการจังหวัดรับรองคุณเป็นผู้นำสัมมาชีพชุมชน "
-            f"ปีงบประมาณ {year} แล้ว\nเลขที่เกียรติบัตร {decision.certificate_no}\n{where}"
-        )
-    return (
-        f"{head}คณะกรรมการจังหวัดพิจารณาแล้ว ยังไม่รับรองในปีงบประมาณ {year} ค่ะ\n"
-        f"เหตุผล: {decision.reasons}\n"
-        "ขอบคุณที่ตั้งใจพัฒนาตนเองนะคะ หากมีข้อสงสัย สอบถามพัฒนากรอำเภอได้ค่ะ"
-    )
-
-
 def tell_leader(ctx: Context, plan: Plan, decision: CommitteeDecision, corrected: bool) -> bool:
     leader = ctx.session.get(User, plan.leader_id)
     if leader is None or not leader.following:
         return False
-    ctx.push(leader, [render.text(result_message(ctx, decision, corrected))])
+    text = service.result_text(decision, certificate_url(ctx, decision), corrected)
+    ctx.push(leader, [render.text(text)])
     return True

@@ -139,6 +139,30 @@ def decide(
     return row
 
 
+NO_CERTIFICATE_LINK = "ขอรับเกียรติบัตรได้ที่สำนักงานพัฒนาชุมชนจังหวัดค่ะ"
+
+
+def result_text(decision: CommitteeDecision, certificate_url: str | None, corrected: bool) -> str:
+    """What the leader reads in LINE, whether the province recorded it in LINE or on the web."""
+    head = "แจ้งแก้ไขผลการพิจารณาค่ะ\n" if corrected else ""
+    year = decision.fiscal_year
+    if decision.result == "certified":
+        where = (
+            f"ดาวน์โหลดเกียรติบัตรได้ที่ลิงก์นี้ค่ะ\n{certificate_url}"
+            if certificate_url
+            else NO_CERTIFICATE_LINK
+        )
+        return (
+            f"{head}ขอแสดงความยินดีด้วยค่ะ 🎉 คณะกรรมการจังหวัดรับรองคุณเป็นผู้นำสัมมาชีพชุมชน "
+            f"ปีงบประมาณ {year} แล้ว\nเลขที่เกียรติบัตร {decision.certificate_no}\n{where}"
+        )
+    return (
+        f"{head}คณะกรรมการจังหวัดพิจารณาแล้ว ยังไม่รับรองในปีงบประมาณ {year} ค่ะ\n"
+        f"เหตุผล: {decision.reasons}\n"
+        "ขอบคุณที่ตั้งใจพัฒนาตนเองนะคะ หากมีข้อสงสัย สอบถามพัฒนากรอำเภอได้ค่ะ"
+    )
+
+
 def mark_outstanding(
     session: Session, decision: CommitteeDecision, staff: User, story: str | None = None
 ) -> CommitteeDecision | None:
