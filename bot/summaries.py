@@ -28,7 +28,7 @@ from bot.documents.summary import (
     render_summary,
 )
 from bot.models import LeaderProfile, OutboxMessage, Plan, SummaryDocument, User, utcnow
-from bot.services import areas, evidence, plans
+from bot.services import areas, evidence, inspection, plans
 from bot.services.thai import thai_date
 from bot.storage import Storage
 
@@ -101,6 +101,13 @@ def document_of(
             plan.income_before,
             plan.income_after,
         )
+    seen = inspection.of(session, plan.id)
+    opinion = opinion_by = None
+    if seen is not None:
+        label = inspection.OPINIONS.get(seen.opinion, seen.opinion)
+        opinion = f"ความเห็น: {label}\nเหตุผล: {seen.reasons}"
+        officer = session.get(User, seen.officer_id) if seen.officer_id else None
+        opinion_by = officer.display_name if officer else None
     code = profile.subdistrict_code if profile else ""
     subdistrict, district, province = (areas.find(code[:n]) for n in (6, 4, 2))
     doc = SummaryDoc(
@@ -112,9 +119,9 @@ def document_of(
         plan=plans.plan_form(session, plan),
         activities=activities,
         figures=figures,
-        opinion=None,  # the district's inspection opinion arrives with the officer workspace
-        opinion_by=None,
-        opinion_on=None,
+        opinion=opinion,
+        opinion_by=opinion_by,
+        opinion_on=seen.inspected_on if seen else None,
         made_on=(today or utcnow()).date(),
     )
     return doc, copies

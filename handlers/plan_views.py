@@ -122,6 +122,16 @@ def plan_card(session: Session, plan: Plan, *, viewer: str, today: Any = None) -
                 )
             ),
         ]
+    elif viewer == "officer" and plan.status == "approved":
+        # The inspection flow itself refuses once the committee has decided.
+        buttons.append(
+            render.button(
+                render.postback_action(
+                    "บันทึกผลการตรวจ", data("inspect", p=plan.id), "บันทึกผลการตรวจ"
+                ),
+                "primary",
+            )
+        )
     if viewer != "leader":
         buttons.append(
             render.button(

@@ -52,7 +52,8 @@ def test_province_staff_see_their_province_and_leaders_cannot_peek(line, runner)
     staff = consented(line, "จังหวัด")
     staff.say(create_code(runner, "province", "38"))
     staff.say("ภาพรวมจังหวัด")
-    assert "เมืองบึงกาฬ: 2 คน" in staff.last_text and "รวม 2 คน" in staff.last_text
+    assert "ผู้นำ 2 คน" in staff.last_text  # both of the province, in one district
+    assert "เมืองบึงกาฬ\n2\n" in staff.last_text
     staff.postback(f"a=leader&id={profile_id(somsri)}")
     assert "สมศรี ใจดี" in staff.last_text
 

@@ -136,6 +136,7 @@ def test_every_template_in_the_folder_is_covered():
     covered |= {"reminder.json"}  # largest size: test_reminders
     covered |= {"appointment.json", "broadcast_summary.json", "broadcast_list.json"}
     covered |= {"broadcast_districts.json"}  # largest sizes: test_broadcast
+    covered |= {"officer_leaders.json"}  # largest size: test_officer_workspace
     # largest sizes: test_province_workspace (Bangkok's 50 districts), test_committee
     covered |= {"province_overview.json", "committee_cards.json"}
     folder = Path(render.TEMPLATES)
