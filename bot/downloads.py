@@ -80,12 +80,13 @@ def plan_file(token: str) -> Response:
     return response
 
 
-def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:
+def stream_object(key: str, mimetype: str, cache: str = "private, max-age=3600") -> Response | None:
+    """A stored object as a streamed response (never whole in memory); None if it is gone."""
     storage = current_app.extensions["runtime"].storage
     try:
         source = storage.open(key)
     except StorageError:
-        return _refuse(404, "ไม่พบไฟล์", "ไฟล์นี้อาจถูกลบไปแล้วค่ะ")
+        return None
 
     def chunks() -> Iterator[bytes]:
         with source:
@@ -93,7 +94,14 @@ def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:
                 yield chunk
 
     response = Response(chunks(), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def _stream(key: str, mimetype: str, filename: str | None = None) -> Response:
+    response = stream_object(key, mimetype)
+    if response is None:
+        return _refuse(404, "ไม่พบไฟล์", "ไฟล์นี้อาจถูกลบไปแล้วค่ะ")
     if filename:
         response.headers["Content-Disposition"] = (
             f"inline; filename=file; filename*=UTF-8''{quote(filename)}"

@@ -17,15 +17,17 @@ from zoneinfo import ZoneInfo
 from bot import render
 from bot.context import Context
 from bot.conversation import Flow
-from bot.models import Broadcast, User
+from bot.models import Broadcast
 from bot.registry import registry
 from bot.render import FLOW_CHIPS
-from bot.services import areas, audit
+from bot.services import areas
 from bot.services import broadcasts as service
 from bot.services.broadcasts import BroadcastError
 from bot.services.thai import parse_date, to_arabic_digits
 from handlers import broadcast_views as views
+from handlers import common
 from handlers.broadcast_views import KEYWORD, when_long
+from handlers.common import province_staff
 
 DISTRICTS_PER_PAGE = 10
 ONLY_PROVINCE = (
@@ -37,16 +39,8 @@ _TIME = re.compile(r"^(.*?)\s*(?:เวลา)?\s*(\d{1,2})[:.](\d{2})\s*(?:น\
 
 
 # Who may do what, and the picked time (shared by the broadcast handlers) ------------------
-def province_staff(ctx: Context) -> User | None:
-    user = ctx.user
-    if user and user.role == "province" and user.status == "active" and user.area_code:
-        return user
-    return None
-
-
 def refuse(ctx: Context, action: str, entity_id: object, message: str) -> None:
-    audit.record(ctx.session, f"{action}.denied", "broadcast", str(entity_id)[:20], actor=ctx.user)
-    ctx.reply(render.text(message))
+    common.refuse(ctx, action, "broadcast", entity_id, message)
 
 
 def owned(ctx: Context, action: str, broadcast_id: int | None = None) -> Broadcast | None:

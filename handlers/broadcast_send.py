@@ -15,8 +15,9 @@ from bot.services import broadcasts as service
 from bot.services import quota
 from bot.services.broadcasts import BroadcastError
 from handlers import broadcast_views as views
-from handlers.broadcast import ONLY_PROVINCE, flow, picked, province_code, province_staff, refuse
+from handlers.broadcast import ONLY_PROVINCE, flow, picked, province_code, refuse
 from handlers.broadcast_views import KEYWORD, when_long, when_short
+from handlers.common import province_staff
 
 
 def _draft(ctx: Context) -> service.Draft:

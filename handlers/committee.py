@@ -13,10 +13,12 @@ from bot import render
 from bot.context import Context
 from bot.models import Plan, User
 from bot.registry import registry
-from bot.services import areas, audit, fiscal, inspection
+from bot.services import areas, fiscal, inspection
 from bot.services import committee as service
 from bot.services.committee import Candidate, CommitteeError
 from bot.services.thai import thai_date
+from handlers import common
+from handlers.common import province_staff
 
 KEYWORD = "ผลคณะกรรมการ"
 PAGE = 10
@@ -26,16 +28,8 @@ COLORS = {None: "#B7791F", "certified": "#1F6E43", "not_certified": "#C53030"}
 
 
 # Who may act -------------------------------------------------------------------------------
-def province_staff(ctx: Context) -> User | None:
-    user = ctx.user
-    if user and user.role == "province" and user.status == "active" and user.area_code:
-        return user
-    return None
-
-
 def refuse(ctx: Context, action: str, entity_id: object, message: str) -> None:
-    audit.record(ctx.session, f"{action}.denied", "plan", str(entity_id)[:20], actor=ctx.user)
-    ctx.reply(render.text(message))
+    common.refuse(ctx, action, "plan", entity_id, message)
 
 
 def decidable(ctx: Context, action: str, plan_id: int | None) -> Plan | None:

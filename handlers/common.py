@@ -6,6 +6,7 @@ from bot import render, richmenu
 from bot.context import Context
 from bot.models import User
 from bot.registry import registry
+from bot.services import audit
 
 MENU_HINT = 'เลือกจากเมนูด้านล่าง หรือพิมพ์ "ช่วยเหลือ" เพื่อดูคำสั่งทั้งหมดค่ะ'
 
@@ -41,3 +42,17 @@ def link_menu(ctx: Context) -> None:
     """Give the user the rich menu of their (new) role."""
     assert ctx.user is not None
     richmenu.link_user(ctx.session, ctx.gateway, ctx.user)
+
+
+def province_staff(ctx: Context) -> User | None:
+    """The user if active province staff with a province; else None (the caller refuses)."""
+    user = ctx.user
+    if user and user.role == "province" and user.status == "active" and user.area_code:
+        return user
+    return None
+
+
+def refuse(ctx: Context, action: str, entity: str, entity_id: object, message: str) -> None:
+    """Say no politely and keep a record of who tried what."""
+    audit.record(ctx.session, f"{action}.denied", entity, str(entity_id)[:20], actor=ctx.user)
+    ctx.reply(render.text(message))

@@ -17,7 +17,8 @@ from bot.render import FLOW_CHIPS
 from bot.services import audit, fiscal
 from bot.services import committee as service
 from bot.services.committee import PUBLISHABLE, CommitteeError
-from handlers.committee import NOT_YOURS, province_staff, refuse
+from handlers.committee import NOT_YOURS, refuse
+from handlers.common import province_staff
 
 KEYWORD = "ผู้นำดีเด่น"
 SKIP = "ข้าม"

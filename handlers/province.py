@@ -9,7 +9,8 @@ from bot import render
 from bot.context import Context
 from bot.registry import registry
 from bot.services import areas, committee, fiscal
-from handlers.committee import NOT_YOURS, province_staff, refuse, show_list
+from handlers.committee import NOT_YOURS, refuse, show_list
+from handlers.common import province_staff
 
 HEADINGS = ["ผู้นำ", "ส่งแผน", "เห็นชอบ", "ตรวจแล้ว", "รับรอง"]
 # Bangkok has 50 districts: a page each this many keeps a bubble readable and under LINE's size.

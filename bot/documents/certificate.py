@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.documents.pdf import FAMILY, FIT_SLACK_MM, DocumentPDF, fit_lines, printable
@@ -78,19 +77,8 @@ def certified(
     session: Session, province_code: str, year: int, district_code: str | None = None
 ) -> list[Certificate]:
     """Every certified leader of the province and year (or one district), by number."""
-    query = (
-        select(CommitteeDecision)
-        .join(LeaderProfile, LeaderProfile.user_id == CommitteeDecision.leader_id)
-        .where(
-            CommitteeDecision.province_code == province_code,
-            CommitteeDecision.fiscal_year == year,
-            CommitteeDecision.result == "certified",
-        )
-        .order_by(CommitteeDecision.certificate_seq)
-    )
-    if district_code:
-        query = query.where(LeaderProfile.district_code == district_code)
-    pages = (certificate_of(session, d) for d in session.scalars(query))
+    rows = committee.certified(session, province_code, year, district_code)
+    pages = (certificate_of(session, decision) for decision, _ in rows)
     return [page for page in pages if page is not None]
 
 

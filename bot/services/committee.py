@@ -313,10 +313,10 @@ def candidates(
 
 
 def certified(
-    session: Session, province_code: str, year: int
+    session: Session, province_code: str, year: int, district_code: str | None = None
 ) -> list[tuple[CommitteeDecision, LeaderProfile]]:
-    """The province's certified leaders of the year, in certificate number order."""
-    rows = session.execute(
+    """The province's (or one district's) certified leaders of the year, by certificate number."""
+    query = (
         select(CommitteeDecision, LeaderProfile)
         .join(LeaderProfile, LeaderProfile.user_id == CommitteeDecision.leader_id)
         .where(
@@ -325,5 +325,7 @@ def certified(
             CommitteeDecision.result == "certified",
         )
         .order_by(CommitteeDecision.certificate_seq)
-    ).all()
-    return [(decision, profile) for decision, profile in rows]
+    )
+    if district_code:
+        query = query.where(LeaderProfile.district_code == district_code)
+    return [(decision, profile) for decision, profile in session.execute(query).all()]

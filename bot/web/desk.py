@@ -3,7 +3,6 @@ query is scoped by `access.leader_scope`; a leader's page and files by `can_view
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock
 from bot.db import db
+from bot.downloads import stream_object
 from bot.models import (
     AuditLog,
     CommitteeDecision,
@@ -28,7 +28,6 @@ from bot.models import (
 )
 from bot.services import access, areas, committee, fiscal, inspection, plans, progress
 from bot.services.thai import format_phone, thai_date
-from bot.storage import StorageError
 from bot.web import auth
 from bot.web.audit import action_label, when
 
@@ -310,19 +309,9 @@ def leader(user_id: int) -> str:
 
 
 def _stream(key: str, mimetype: str) -> Response:
-    storage = current_app.extensions["runtime"].storage
-    try:
-        source = storage.open(key)
-    except StorageError:
+    response = stream_object(key, mimetype)
+    if response is None:
         abort(404)
-
-    def chunks() -> Iterator[bytes]:
-        with source:
-            while chunk := source.read(256 * 1024):
-                yield chunk
-
-    response = Response(chunks(), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
 

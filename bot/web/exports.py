@@ -29,6 +29,7 @@ from bot import clock
 from bot.db import db
 from bot.documents import certificate, exports, photos, profile
 from bot.documents.exports import Scope
+from bot.downloads import stream_object
 from bot.models import CommitteeDecision, LeaderProfile, ProvincePhoto, User
 from bot.services import access, areas, audit, committee, fiscal
 from bot.storage import StorageError
@@ -290,17 +291,7 @@ def photo_delete(photo_id: int) -> Response:
 def photo_thumb(photo_id: int) -> Response:
     with db.transaction() as session:
         key = photos.thumb_key(_own_photo(session, photo_id).content_hash)
-    storage = current_app.extensions["runtime"].storage
-    try:
-        source = storage.open(key)
-    except StorageError:
+    response = stream_object(key, "image/jpeg")
+    if response is None:
         abort(404)
-
-    def chunks() -> Iterator[bytes]:
-        with source:
-            while chunk := source.read(64 * 1024):
-                yield chunk
-
-    response = Response(chunks(), mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=3600"
     return response

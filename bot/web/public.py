@@ -4,17 +4,16 @@ its photos are the EXIF-free thumbnails of that profile, served by their place i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from bot.db import db
 from bot.documents import profile
 from bot.documents.exports import province_name
+from bot.downloads import stream_object
 from bot.services import areas, committee
-from bot.storage import StorageError
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -55,20 +54,10 @@ def photo(province_code: str, year: int, number: int) -> Response:
     found = _published(province_code, year)
     if "photos" not in (found.publish or []) or not 1 <= number <= len(found.photo_keys):
         abort(404)
-    storage = current_app.extensions["runtime"].storage
-    try:
-        source = storage.open(found.photo_keys[number - 1])
-    except StorageError:
+    # Cached briefly: when the leader takes her consent back, the photo must leave caches soon.
+    response = stream_object(found.photo_keys[number - 1], "image/jpeg", "public, max-age=300")
+    if response is None:
         abort(404)
-
-    def chunks() -> Iterator[bytes]:
-        with source:
-            while chunk := source.read(64 * 1024):
-                yield chunk
-
-    response = Response(chunks(), mimetype="image/jpeg")
-    # Short: when the leader takes her consent back, the photo must leave caches soon.
-    response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
 
