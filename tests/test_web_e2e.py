@@ -4,12 +4,14 @@ certificate. Screenshots of every page are kept in test-artifacts/screenshots/."
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from werkzeug.serving import make_server
 
 from tests.workspace import leader, officer_of, plan_at, staff_of
@@ -104,6 +106,9 @@ def test_staff_sign_in_filter_open_decide_and_download(line, runner, app, clock,
             link.click()
         body = Path(waiting.value.path()).read_bytes()
         assert body.startswith(b"%PDF")
+        (SHOTS.parent / "certificate.pdf").write_bytes(body)  # kept with the screenshots
+        text = PdfReader(io.BytesIO(body)).pages[0].extract_text()
+        assert "เกียรติบัตร" in text and "สมศรี" in text
     else:
         pytest.fail("the committee page has no certificate link (exports.certificate missing)")
 
