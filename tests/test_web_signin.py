@@ -53,3 +53,25 @@ def test_stage_builder_reaches_certified(line, runner, client):
     staff = staff_of(line, runner)
     somsri = leader(line, "สมศรี ใจดี")
     assert plan_at(somsri, "certified", officer, staff) is not None
+
+
+def test_a_fault_behind_a_page_answers_in_thai_and_keeps_nothing(line, runner, app, monkeypatch):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+    client = app.test_client()
+    staff = staff_of(line, runner)
+    client.post(link_of(staff))
+    settings = client.get("/web/settings")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', settings.text).group(1)
+
+    from bot.services import committee
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(committee, "save_settings", broken)
+    answer = client.post(
+        "/web/settings",
+        data={"csrf_token": token, "signer_name": "นายทดสอบ", "signer_position": "ผู้ว่า"},
+    )
+    assert answer.status_code == 500 and "ระบบขัดข้องชั่วคราว" in answer.text
+    assert "RuntimeError" not in answer.text and "disk on fire" not in answer.text

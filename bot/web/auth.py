@@ -24,7 +24,7 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from bot import clock
 from bot.db import db
@@ -197,6 +197,21 @@ def _error_page(title: str, status: int) -> Callable[[HTTPException], Any]:
     return handle
 
 
+FAULT_PAGE = """<!doctype html><html lang="th"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>ระบบขัดข้อง</title>
+<body style="font-family: sans-serif; padding: 2em">
+<h1 style="font-size: 1.3em">ระบบขัดข้องชั่วคราว</h1>
+<p>ขออภัยค่ะ ข้อมูลที่ส่งมายังไม่ถูกบันทึก กรุณาลองใหม่อีกครั้งในอีกสักครู่</p></body></html>"""
+
+
+def _fault_page(exc: InternalServerError) -> Any:
+    # Standalone, not the desk layout: the layout reads the session from the database,
+    # which may be the very thing that failed. (Flask has logged the original error.)
+    if not request.path.startswith(("/web", "/p/")):
+        return exc
+    return Response(FAULT_PAGE, status=500, mimetype="text/html")
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -205,3 +220,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["desk_role_label"] = lambda role: ROLE_LABELS.get(role, role)
     for status, title in ((400, "คำขอไม่ถูกต้อง"), (403, "ไม่มีสิทธิ์"), (404, "ไม่พบหน้า")):
         app.register_error_handler(status, _error_page(title, status))
+    app.register_error_handler(InternalServerError, _fault_page)
