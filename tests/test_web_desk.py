@@ -322,3 +322,36 @@ def test_the_calendar_and_the_audit_log_of_the_district(line, runner, app, clock
     assert "ลงทะเบียนผู้นำ" in only and "ส่งแผนให้เจ้าหน้าที่" not in only
     before = browser.get("/web/audit?to=2027-03-17").text
     assert "ไม่พบรายการตามเงื่อนไขนี้ค่ะ" in before
+
+
+def test_province_staff_move_their_dates_on_the_calendar_page(line, runner, app, clock):
+    clock.set("2027-03-18 08:00")
+    staff = staff_of(line, runner)
+    browser = desk(app, staff)
+    page = browser.get("/web/calendar")
+    assert 'name="key" value="assessment"' in page.text
+
+    def change(**form: str):
+        data = {"csrf_token": csrf(page), "year": "2570", **form}
+        return browser.post("/web/calendar", data=data, follow_redirects=True)
+
+    # The August window moved wholly past its old end: saved in one go.
+    moved = change(key="assessment", starts_on="2027-09-01", ends_on="2027-09-10")
+    assert "บันทึกแล้วค่ะ" in moved.text and "1 – 10 กันยายน 2570" in moved.text
+    bad = change(key="assessment", starts_on="2027-09-10", ends_on="2027-09-01")
+    assert "อยู่ก่อนวันเริ่ม" in bad.text
+    outside = change(key="applicants", starts_on="2027-10-05")
+    assert "อยู่นอกปีงบประมาณ 2570" in outside.text
+    assert "ไม่พบรายการนี้" in change(key="nonsense", starts_on="2027-03-01").text
+
+    reset = change(key="assessment", reset="1")
+    assert "กลับไปใช้วันตามค่าเริ่มต้นของกรมแล้วค่ะ" in reset.text
+
+    # Officers see the calendar but cannot change it; the province's change reaches LINE.
+    officer = desk(app, officer_of(line, runner))
+    assert 'name="starts_on"' not in officer.get("/web/calendar").text
+    refused = officer.post("/web/calendar", data={"key": "applicants", "starts_on": "2027-03-01"})
+    assert refused.status_code == 403
+    change(key="applicants", starts_on="2027-03-20")
+    staff.say("ปฏิทินงาน")
+    assert "20 มี.ค. 2570" in staff.last_text or "20 มีนาคม 2570" in staff.last_text

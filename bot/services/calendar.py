@@ -313,6 +313,31 @@ def set_date(
     return replace(current, starts_on=starts_on, ends_on=ends_on, own=True)
 
 
+def set_dates(
+    session: Session,
+    province_code: str,
+    fiscal_year: int,
+    key: str,
+    starts_on: date,
+    ends_on: date | None,
+    actor: User,
+) -> Deadline:
+    """Set a deadline's date, or both ends of a window at once (as the web form does), in
+    the order that lets a window move past its own old dates."""
+    _known(key)
+    current = next(d for d in deadlines(session, province_code, fiscal_year) if d.key == key)
+    if ends_on is not None and ends_on < starts_on:
+        raise CalendarError(f"วันสิ้นสุด ({thai_date(ends_on)}) อยู่ก่อนวันเริ่ม ({thai_date(starts_on)}) ค่ะ")
+    parts = [("start", starts_on)]
+    if ends_on is not None and current.ends_on is not None:
+        # Moving later: the end first, so the new start never lands after the old end.
+        end_first = starts_on > current.ends_on
+        parts = [("end", ends_on), *parts] if end_first else [*parts, ("end", ends_on)]
+    for part, day in parts:
+        current = set_date(session, province_code, fiscal_year, key, part, day, actor)
+    return current
+
+
 def reset(session: Session, province_code: str, fiscal_year: int, key: str, actor: User) -> bool:
     """Back to the department's default date; False when the province had not changed it."""
     _known(key)

@@ -4,7 +4,7 @@ as the LINE form (`handlers.broadcast*`), so a broadcast is one thing whichever 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -197,23 +197,71 @@ def calendar() -> str:
         deadlines = programme.deadlines(session, province, year)
     entries = [
         {
+            "key": d.key,
             "title": d.title,
             "when": d.when(),
+            "starts_on": d.starts_on.isoformat(),
+            "ends_on": d.ends_on.isoformat() if d.ends_on else None,
             "countdown": programme.countdown(d, day),
             "past": (d.ends_on or d.starts_on) < day,
+            "own": d.own,
             "source": "วันที่จังหวัดกำหนด" if d.own else "วันตามค่าเริ่มต้นของกรม",
             "ref": d.ref,
             "note": d.note,
         }
         for d in deadlines
     ]
+    first, last = fiscal.bounds(year)
     return render_template(
         "desk/calendar.html",
         entries=entries,
         year=year,
         years=[fiscal.year_of(day) + 1 - n for n in range(3)],
         province_name=areas.label(province),
+        editable=who.role == "province",
+        first=first.isoformat(),
+        last=last.isoformat(),
     )
+
+
+def _day(name: str) -> date | None:
+    raw = request.form.get(name, "")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@bp.post("/web/calendar")
+@auth.signed_in("province")
+def calendar_change() -> Any:
+    """Province staff change (or reset) their province's date, as "ปฏิทินงาน" does in LINE."""
+    auth.check_csrf()
+    who = auth.viewer()
+    assert who is not None
+    province = _province(who.area_code)
+    year = request.form.get("year", type=int) or fiscal.year_of(today())
+    key = request.form.get("key", "")
+    try:
+        with db.transaction() as session:
+            actor = session.get(User, who.user.id)
+            assert actor is not None
+            if request.form.get("reset"):
+                programme.reset(session, province, year, key, actor)
+                message = "กลับไปใช้วันตามค่าเริ่มต้นของกรมแล้วค่ะ"
+            else:
+                starts_on = _day("starts_on")
+                if starts_on is None:
+                    raise programme.CalendarError("กรุณาเลือกวันที่ค่ะ")
+                changed = programme.set_dates(
+                    session, province, year, key, starts_on, _day("ends_on"), actor
+                )
+                message = f"บันทึกแล้วค่ะ {changed.title}: {changed.when()}"
+    except programme.CalendarError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(message, "ok")
+    return redirect(url_for("notices.calendar", year=year))
 
 
 auth.add_nav("ประกาศวันประเมิน", "notices.broadcasts", ("province",), order=40)
