@@ -31,6 +31,10 @@ class Links:
             return None
         return f"{self.public_base_url}{path}/{self.token(kind, **payload)}"
 
+    def certificate_url(self, decision_id: int, leader_id: int) -> str | None:
+        """The leader's own certificate link, pushed with her committee result."""
+        return self.url("/files/certificate", "certificate", d=decision_id, u=leader_id)
+
     def load(self, token: str, kind: str, max_age: int | None = None) -> dict[str, Any]:
         try:
             payload = self._serializer.loads(token, max_age=max_age or self.max_age)

@@ -253,7 +253,7 @@ def on_save(ctx: Context, data: dict[str, str]) -> str | None:
 def certificate_url(ctx: Context, decision: CommitteeDecision) -> str | None:
     if ctx.links is None:
         return None
-    return ctx.links.url("/files/certificate", "certificate", d=decision.id, u=decision.leader_id)
+    return ctx.links.certificate_url(decision.id, decision.leader_id)
 
 
 def tell_leader(ctx: Context, plan: Plan, decision: CommitteeDecision, corrected: bool) -> bool:

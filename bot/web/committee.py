@@ -18,12 +18,11 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox, render
 from bot.db import db
-from bot.models import CommitteeDecision, Inspection, LeaderProfile, Plan, User
+from bot.models import CommitteeDecision, LeaderProfile, Plan, User
 from bot.services import areas, committee, fiscal, inspection
 from bot.services.committee import CommitteeError
 from bot.services.thai import thai_date
@@ -62,27 +61,23 @@ def _province() -> str:
 
 
 def candidates(session: Session, province: str, year: int) -> list[Candidate]:
-    rows = session.execute(
-        select(Plan.id, LeaderProfile, Inspection, CommitteeDecision)
-        .join(Inspection, Inspection.plan_id == Plan.id)
-        .join(LeaderProfile, LeaderProfile.user_id == Plan.leader_id)
-        .outerjoin(CommitteeDecision, CommitteeDecision.plan_id == Plan.id)
-        .where(LeaderProfile.province_code == province, Plan.fiscal_year == year)
-        .order_by(LeaderProfile.district_code, LeaderProfile.full_name, Plan.id)
-    ).all()
+    """The service's inspected leaders, as rows of the meeting table in district and name
+    order (the meeting reads them as the districts present them, decided or not)."""
+    found = committee.candidates(session, province, year)
+    found.sort(key=lambda c: (c.profile.district_code, c.profile.full_name, c.plan.id))
     return [
         Candidate(
-            plan_id,
-            profile.user_id,
-            profile.full_name,
-            areas.label(profile.subdistrict_code).split(" ")[0],
-            areas.label(profile.district_code).split(" ")[0],
-            inspection.OPINIONS.get(found.opinion, found.opinion),
-            found.reasons,
-            found.inspected_on,
-            decision,
+            c.plan.id,
+            c.profile.user_id,
+            c.profile.full_name,
+            areas.label(c.profile.subdistrict_code).split(" ")[0],
+            areas.label(c.profile.district_code).split(" ")[0],
+            inspection.OPINIONS.get(c.inspection.opinion, c.inspection.opinion),
+            c.inspection.reasons,
+            c.inspection.inspected_on,
+            c.decision,
         )
-        for plan_id, profile, found, decision in rows
+        for c in found
     ]
 
 
@@ -90,7 +85,7 @@ def _tell(session: Session, decision: CommitteeDecision, corrected: bool) -> Non
     leader = session.get(User, decision.leader_id)
     if leader is not None and leader.following:
         links = current_app.extensions["runtime"].site.links
-        url = links.url("/files/certificate", "certificate", d=decision.id, u=decision.leader_id)
+        url = links.certificate_url(decision.id, decision.leader_id)
         message = render.text(committee.result_text(decision, url, corrected))
         outbox.enqueue_push(session, leader.line_user_id, [message])
 
