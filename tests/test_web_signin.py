@@ -75,3 +75,11 @@ def test_a_fault_behind_a_page_answers_in_thai_and_keeps_nothing(line, runner, a
     )
     assert answer.status_code == 500 and "ระบบขัดข้องชั่วคราว" in answer.text
     assert "RuntimeError" not in answer.text and "disk on fire" not in answer.text
+
+
+def test_refusals_werkzeug_would_word_in_english_are_thai_on_the_desk(client):
+    wrong_method = client.get("/web/signout")
+    assert wrong_method.status_code == 405 and "ใช้งานด้วยวิธีนี้ไม่ได้" in wrong_method.text
+    missing = client.get("/web/no-such-page")
+    assert missing.status_code == 404 and "ไม่พบหน้าที่ต้องการ" in missing.text
+    assert "Method Not Allowed" not in wrong_method.text

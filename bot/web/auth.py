@@ -181,17 +181,23 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# Desk answers in Thai for every refusal Werkzeug would otherwise word in English.
+ERROR_MESSAGES = {
+    400: ("คำขอไม่ถูกต้อง", "คำขอไม่ถูกต้องค่ะ"),
+    403: ("ไม่มีสิทธิ์", "บัญชีของคุณไม่มีสิทธิ์ดูหน้านี้ค่ะ"),
+    404: ("ไม่พบหน้า", "ไม่พบหน้าที่ต้องการค่ะ"),
+    405: ("ใช้งานไม่ได้", "หน้านี้ใช้งานด้วยวิธีนี้ไม่ได้ค่ะ กรุณาเปิดจากเมนู"),
+    413: ("ไฟล์ใหญ่เกินไป", "ไฟล์ที่ส่งรวมกันใหญ่เกินไปค่ะ กรุณาส่งทีละน้อยลง"),
+}
+
+
 def _error_page(title: str, status: int) -> Callable[[HTTPException], Any]:
     def handle(exc: HTTPException) -> Any:
         if not request.path.startswith("/web"):
             return exc  # the webhook and file links keep their own answers
         message = getattr(exc, "description", "") or ""
         if not message or not any("\u0e00" <= ch <= "\u0e7f" for ch in message):
-            message = {
-                403: "บัญชีของคุณไม่มีสิทธิ์ดูหน้านี้ค่ะ",
-                404: "ไม่พบหน้าที่ต้องการค่ะ",
-                400: "คำขอไม่ถูกต้องค่ะ",
-            }[status]
+            message = ERROR_MESSAGES[status][1]
         return render_template("desk/message.html", title=title, message=message), status
 
     return handle
@@ -218,6 +224,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["desk_viewer"] = viewer
     app.jinja_env.globals["desk_nav"] = nav_for
     app.jinja_env.globals["desk_role_label"] = lambda role: ROLE_LABELS.get(role, role)
-    for status, title in ((400, "คำขอไม่ถูกต้อง"), (403, "ไม่มีสิทธิ์"), (404, "ไม่พบหน้า")):
+    for status, (title, _) in ERROR_MESSAGES.items():
         app.register_error_handler(status, _error_page(title, status))
     app.register_error_handler(InternalServerError, _fault_page)
