@@ -129,7 +129,7 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
     from bot.models import ConversationState, Evidence, LeaderProfile, User
     from bot.services import fiscal, plans
     from bot.services.plans import ItemDraft
-    from tests.fakeline import webhook as events
+    from fakeline import webhook as events
 
     app = create_app(
         {

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.fakeline import FakeLine
+from fakeline import FakeLine
 
 TOKEN = "bench-access-token"
 reply_tokens: list[str] = []  # filled by `running` when asked for

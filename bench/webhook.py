@@ -5,7 +5,7 @@ the same load from wrk: `connections` keep-alive connections sending signed webh
 as fast as they are answered, each carrying one fresh text-message event from one of a few
 thousand users, for `seconds`. The app stores events in PostgreSQL (a `bench` database,
 dropped and created anew each run) and handles them in its event workers, which call a fake
-LINE platform (tests/fakeline) running in this process; after the load we time how long the
+LINE platform (fakeline) running in this process; after the load we time how long the
 workers take to drain the backlog, and check that every 200 the app sent has its event stored.
 """
 
@@ -36,8 +36,8 @@ import psycopg
 from psycopg import sql
 
 from bench.harness import HOST, ROOT, CpuMeter, Row, Server, get_json, log
-from tests.fakeline import FakeLine
-from tests.fakeline.webhook import envelope, sign, text_event
+from fakeline import FakeLine
+from fakeline.webhook import envelope, sign, text_event
 
 NAME = "webhook"
 SECRET = "bench-channel-secret"

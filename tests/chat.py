@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from bot.db import db
 from bot.models import Evidence, InboxEvent, OutboxMessage, SummaryDocument
-from tests.fakeline import FakeLine
-from tests.fakeline import webhook as events
+from fakeline import FakeLine
+from fakeline import webhook as events
 
 _ids = itertools.count(1)
 

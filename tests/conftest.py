@@ -22,9 +22,9 @@ from bot.db import db
 from bot.models import Base
 from bot.registry import registry
 from bot.services import standard
+from fakeline import FakeLine
 from scheduler import Scheduler
 from tests.chat import Chat
-from tests.fakeline import FakeLine
 
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"

@@ -24,6 +24,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services import broadcasts
+from fakeline import webhook as events
 from handlers.broadcast_views import (
     LIST_MAX,
     appointment_card,
@@ -32,7 +33,6 @@ from handlers.broadcast_views import (
     summary_card,
 )
 from tests.conftest import BANGKOK
-from tests.fakeline import webhook as events
 from tests.test_invites import consented, create_code
 from tests.test_registration import register
 from tests.test_templates import long_text, push_all

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakeline import FakeLine, limits, schema, webhook
+from fakeline import FakeLine, limits, schema, webhook
 
 TOKEN = "test-access-token"
 USER = "U" + "1" * 32

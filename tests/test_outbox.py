@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot import outbox, render
 from bot.db import db
 from bot.models import OutboxMessage
-from tests.fakeline import webhook as events
+from fakeline import webhook as events
 
 
 def rows() -> list[OutboxMessage]:

@@ -182,7 +182,7 @@ def test_a_registered_leader_edits_her_phone(line):
 
 
 def test_stickers_photos_and_stray_words_never_meet_silence(line):
-    from tests.fakeline import webhook as events
+    from fakeline import webhook as events
 
     person = line.user()
     register(person)

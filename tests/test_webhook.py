@@ -19,7 +19,7 @@ from bot import create_app
 from bot.db import db
 from bot.models import InboxEvent
 from bot.workers import EventWorkers
-from tests.fakeline import webhook as events
+from fakeline import webhook as events
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SDK_FIXTURE = SHARED / "line-sdk-fixtures" / "webhook.json"

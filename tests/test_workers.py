@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from bot import inbox
 from bot.db import db
 from bot.models import InboxEvent, utcnow
+from fakeline import webhook as events
 from tests.chat import Chat
-from tests.fakeline import webhook as events
 
 ROOT = Path(__file__).resolve().parents[1]
 

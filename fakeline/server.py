@@ -32,7 +32,7 @@ from . import limits, schema
 from .limits import Problem
 
 # CI and developers keep LINE's OpenAPI files in ../shared beside the repository.
-DEFAULT_SCHEMA_PATH = Path(__file__).parents[2].parent / "shared/line-openapi/messaging-api.yml"
+DEFAULT_SCHEMA_PATH = Path(__file__).parents[1].parent / "shared/line-openapi/messaging-api.yml"
 
 RETRY_KEY_TTL = 24 * 60 * 60.0  # LINE remembers an accepted X-Line-Retry-Key for 24 hours
 MAX_RICH_MENU_IMAGE = 1024 * 1024
