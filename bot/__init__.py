@@ -54,6 +54,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if k not in app.config})
     _logging(app)
     db.init_app(app)
+    if app.config["EMULATOR"]:
+        from bot import emulator
+
+        emulator.init_app(app)  # before the runtime: it sets where LINE's API is
 
     import handlers  # noqa: F401 - registers every handler with the registry
     from bot import cli, downloads, web, webhook

@@ -95,6 +95,46 @@ def _secret_key(env: Mapping[str, Any], instance_path: Path) -> str:
     return key
 
 
+def _bind_port(env: Mapping[str, Any]) -> int | None:
+    """The TCP port gunicorn listens on (BIND, default 127.0.0.1:8000); None for a socket."""
+    host, _, port = str(env.get("BIND") or "127.0.0.1:8000").rpartition(":")
+    return int(port) if host and port.isdigit() else None
+
+
+def _channel(env: Mapping[str, Any]) -> dict[str, Any]:
+    """The LINE channel, or the emulator when neither of its two settings is given.
+
+    Only both missing means the emulator: one of the two alone is a half-configured channel,
+    which must stop start-up rather than quietly serve a fake LINE.
+    """
+    if env.get("LINE_CHANNEL_SECRET") or env.get("LINE_CHANNEL_ACCESS_TOKEN"):
+        return {
+            "EMULATOR": False,
+            "LINE_CHANNEL_SECRET": _required(env, "LINE_CHANNEL_SECRET"),
+            "LINE_CHANNEL_ACCESS_TOKEN": _required(env, "LINE_CHANNEL_ACCESS_TOKEN"),
+            "LINE_API_BASE_URL": _url(
+                env, "LINE_API_BASE_URL", "https://api.line.me", https_only=True
+            ),
+            "LINE_DATA_API_BASE_URL": _url(
+                env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me", https_only=True
+            ),
+            "PUBLIC_BASE_URL": _url(env, "PUBLIC_BASE_URL", None, https_only=True),
+        }
+    # The emulator's own channel: fresh secrets each start (nothing outside this process uses
+    # them), LINE's API played by the fake that bot.emulator starts, links on this machine.
+    port = _bind_port(env)
+    local_base = f"http://127.0.0.1:{port}" if port else None
+    return {
+        "EMULATOR": True,
+        "EMULATOR_ALLOW_REMOTE": _bool(env, "EMULATOR_ALLOW_REMOTE", False),
+        "LINE_CHANNEL_SECRET": secrets.token_hex(16),
+        "LINE_CHANNEL_ACCESS_TOKEN": "emulator-" + secrets.token_hex(16),
+        "LINE_API_BASE_URL": None,  # set when the emulator's fake platform has started
+        "LINE_DATA_API_BASE_URL": None,
+        "PUBLIC_BASE_URL": _url(env, "PUBLIC_BASE_URL", local_base, https_only=True),
+    }
+
+
 def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
     """Turn environment variables into Flask config keys, failing on the first bad one."""
     timezone = str(env.get("APP_TIMEZONE") or "Asia/Bangkok")
@@ -111,14 +151,8 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
 
     return {
-        "LINE_CHANNEL_SECRET": _required(env, "LINE_CHANNEL_SECRET"),
-        "LINE_CHANNEL_ACCESS_TOKEN": _required(env, "LINE_CHANNEL_ACCESS_TOKEN"),
-        "LINE_API_BASE_URL": _url(env, "LINE_API_BASE_URL", "https://api.line.me", https_only=True),
-        "LINE_DATA_API_BASE_URL": _url(
-            env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me", https_only=True
-        ),
+        **_channel(env),
         "LINE_REQUEST_TIMEOUT": _int(env, "LINE_REQUEST_TIMEOUT", 10, 1, 120),
-        "PUBLIC_BASE_URL": _url(env, "PUBLIC_BASE_URL", None, https_only=True),
         "APP_TIMEZONE": timezone,
         "DATABASE_URL": database_url,
         "SECRET_KEY": _secret_key(env, instance_path),

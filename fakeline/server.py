@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -134,8 +135,13 @@ class FakeLine:
         self,
         access_token: str = "test-access-token",
         schema_path: Path | None = DEFAULT_SCHEMA_PATH,
+        *,
+        allow_local_http: bool = False,
     ) -> None:
         self.access_token = access_token
+        # The emulator serves media from this machine, where there is no HTTPS certificate.
+        self.allow_local_http = allow_local_http
+        self._listeners: list[Callable[[str, list[dict[str, Any]], str], None]] = []
         self.schema_path = schema_path if schema_path is not None and schema_path.exists() else None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -254,6 +260,12 @@ class FakeLine:
         with self._lock:
             self._usage = messages
 
+    def on_deliver(self, listener: Callable[[str, list[dict[str, Any]], str], None]) -> None:
+        """Call `listener(user_id, messages, how)` for every delivery (how: "reply", "push",
+        "multicast" or "broadcast"), under the fake's lock, so calls come in delivery order."""
+        with self._lock:
+            self._listeners.append(listener)
+
     def fail(
         self, endpoint: str, status: int, times: int = 1, retry_after: int | None = None
     ) -> None:
@@ -313,6 +325,16 @@ class FakeLine:
         """Rich menu ID -> {"menu": the JSON the bot created, "image": uploaded bytes or None}."""
         with self._lock:
             return copy.deepcopy(self._rich_menus)
+
+    def rich_menu_image(self, menu_id: str) -> bytes | None:
+        with self._lock:
+            menu = self._rich_menus.get(menu_id)
+            return menu["image"] if menu else None
+
+    def content(self, message_id: str) -> tuple[bytes, str] | None:
+        """What `add_content` stored for a message: (bytes, content type)."""
+        with self._lock:
+            return self._contents.get(message_id)
 
     @property
     def default_rich_menu(self) -> str | None:
@@ -428,19 +450,25 @@ class FakeLine:
                 problems.append(Problem("(image)", "Size must be 1 byte to 1 MB"))
         if record.endpoint not in BODY_SCHEMAS:
             return problems
-        if record.json is None:
-            return [*problems, Problem("", "The request body must be JSON")]
-        found = limits.check(record.endpoint, record.json)
+        found = self.check_body(record.endpoint, record.json)
+        return problems + found
+
+    def check_body(self, endpoint: str, body: Any) -> list[Problem]:
+        """What LINE would refuse in a JSON request body sent to `endpoint` (limits and schema)."""
+        if body is None:
+            return [Problem("", "The request body must be JSON")]
+        found = limits.check(endpoint, body)
+        if self.allow_local_http:
+            found = [p for p in found if not _local_http(p, body)]
         if self.schema_path is not None:
             # The limits say it better where both complain about the same property.
             seen = {problem.property for problem in found}
-            schema_name = BODY_SCHEMAS[record.endpoint]
             found += [
                 problem
-                for problem in schema.problems(self.schema_path, schema_name, record.json)
+                for problem in schema.problems(self.schema_path, BODY_SCHEMAS[endpoint], body)
                 if problem.property not in seen
             ]
-        return problems + found
+        return found
 
     def _send_once(self, record: Recorded, args: dict[str, str], request_id: str) -> Response:
         """A send under X-Line-Retry-Key: a repeat of an accepted request answers 409."""
@@ -468,22 +496,22 @@ class FakeLine:
             user_id, expiry = self._reply_tokens.pop(record.json["replyToken"], (None, 0.0))
             if user_id is None or expiry < time.monotonic():
                 return _json(400, {"message": "Invalid reply token"})
-            sent = self._deliver([user_id], record.json["messages"])
+            sent = self._deliver([user_id], record.json["messages"], "reply")
         return _json(200, {"sentMessages": sent})
 
     def _push(self, record: Recorded, _: dict[str, str]) -> Response:
         with self._lock:
-            sent = self._deliver([record.json["to"]], record.json["messages"], counted=True)
+            sent = self._deliver([record.json["to"]], record.json["messages"], "push")
         return _json(200, {"sentMessages": sent})
 
     def _multicast(self, record: Recorded, _: dict[str, str]) -> Response:
         with self._lock:
-            self._deliver(record.json["to"], record.json["messages"], counted=True)
+            self._deliver(record.json["to"], record.json["messages"], "multicast")
         return _json(200, {})
 
     def _broadcast(self, record: Recorded, _: dict[str, str]) -> Response:
         with self._lock:
-            self._deliver(sorted(self._friends), record.json["messages"], counted=True)
+            self._deliver(sorted(self._friends), record.json["messages"], "broadcast")
         return _json(200, {})
 
     def _quota_limit(self, _: Recorded, __: dict[str, str]) -> Response:
@@ -498,14 +526,16 @@ class FakeLine:
             return _json(200, {"totalUsage": self._usage})
 
     def _deliver(
-        self, user_ids: list[str], messages: list[dict[str, Any]], counted: bool = False
+        self, user_ids: list[str], messages: list[dict[str, Any]], how: str
     ) -> list[dict[str, str]]:
         """Store the messages for each user; caller holds the lock. Returns `sentMessages`.
-        `counted`: the send uses the monthly quota (every kind but replies, which are free)."""
-        if counted:
+        Every kind but replies (which are free) uses the monthly quota."""
+        if how != "reply":
             self._usage += len(user_ids) * len(messages)
         for user_id in user_ids:
             self._deliveries[user_id].extend(copy.deepcopy(messages))
+            for listener in self._listeners:
+                listener(user_id, copy.deepcopy(messages), how)
         return [
             {"id": str(next(self._message_ids)), "quoteToken": secrets.token_urlsafe(24)}
             for _ in messages
@@ -641,6 +671,20 @@ class FakeLine:
 
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(payload), status, headers, content_type="application/json")
+
+
+def _local_http(problem: Problem, body: Any) -> bool:
+    """Whether `problem` is only an http:// URL pointing at this machine."""
+    if problem.message != "Must be an https URL":
+        return False
+    node: Any = body
+    try:
+        for part in re.findall(r"[^.\[\]]+", problem.property):
+            node = node[int(part)] if isinstance(node, list) else node.get(part)
+    except (AttributeError, IndexError, ValueError):
+        return False
+    host = urlparse(node).hostname if isinstance(node, str) else None
+    return host in {"127.0.0.1", "localhost", "::1"}
 
 
 def _parse_json(body: bytes) -> Any:

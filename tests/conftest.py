@@ -115,6 +115,21 @@ def app(stopped_app: Flask) -> Flask:
 
 
 @pytest.fixture
+def emulator_app(app_config: dict) -> Iterator[Flask]:
+    """The app in emulator mode (no LINE channel configured): its own fake LINE inside, the
+    /emulator pages served, workers running, on an empty database."""
+    config = {k: v for k, v in app_config.items() if not k.startswith("LINE_")}
+    config["PUBLIC_BASE_URL"] = "http://127.0.0.1:8000"
+    app = create_app(config)
+    _empty(app)
+    app.extensions["runtime"].start()
+    yield app
+    app.extensions["runtime"].stop()
+    app.extensions["emulator"].stop()
+    db.dispose()
+
+
+@pytest.fixture
 def client(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_client()
 
