@@ -6,8 +6,14 @@ scheduler runs in the processes where RUN_SCHEDULER is true (the single-process 
 
 import os
 
+from bot.config import environment
+
+_env = environment()
+# No LINE channel: the emulator, whose fake LINE and chats live in one process.
+EMULATOR = not (_env.get("LINE_CHANNEL_SECRET") or _env.get("LINE_CHANNEL_ACCESS_TOKEN"))
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+workers = 1 if EMULATOR else int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gthread"
 # Requests mostly wait (on the inbox writer's group commit); more threads make bigger batches.
 threads = int(os.environ.get("WEB_THREADS", "32"))
@@ -24,6 +30,12 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
         workers=os.environ.get("RUN_WORKERS", "1") == "1",
         scheduler=app.config["RUN_SCHEDULER"],
     )
+    if "emulator" in app.extensions:
+        from bot import emulator
+
+        host, _, port = worker.cfg.bind[0].rpartition(":")
+        host = "127.0.0.1" if host in ("0.0.0.0", "", "[::]") else host
+        emulator.start(app, f"http://{host}:{port}")
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -7,6 +7,8 @@ Set TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run on
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from bot import clock as app_clock
 from bot import create_app, migrate
@@ -118,8 +121,11 @@ def app(stopped_app: Flask) -> Flask:
 def emulator_app(app_config: dict) -> Iterator[Flask]:
     """The app in emulator mode (no LINE channel configured): its own fake LINE inside, the
     /emulator pages served, workers running, on an empty database."""
+    with socket.socket() as probe:  # the port `emulator_server` serves on, known to links
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     config = {k: v for k, v in app_config.items() if not k.startswith("LINE_")}
-    config["PUBLIC_BASE_URL"] = "http://127.0.0.1:8000"
+    config.update(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TEST_PORT=port)
     app = create_app(config)
     _empty(app)
     app.extensions["runtime"].start()
@@ -127,6 +133,17 @@ def emulator_app(app_config: dict) -> Iterator[Flask]:
     app.extensions["runtime"].stop()
     app.extensions["emulator"].stop()
     db.dispose()
+
+
+@pytest.fixture
+def emulator_server(emulator_app: Flask) -> Iterator[str]:
+    """The emulator app on a real port, as a browser reaches it; yields its base URL."""
+    server = make_server("127.0.0.1", emulator_app.config["TEST_PORT"], emulator_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
 
 
 @pytest.fixture

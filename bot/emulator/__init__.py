@@ -5,15 +5,25 @@ With neither `LINE_CHANNEL_SECRET` nor `LINE_CHANNEL_ACCESS_TOKEN` set, `create_
 use, `fakeline`) inside this process and points the gateway at it. The page `/emulator` then
 talks to the bot the way LINE does: it signs webhook events and posts them to `/callback`,
 and shows what the bot sent to the fake. `/emulator/flex` previews a pasted Flex message.
+
+Everything lives in one process (the fake, the chats), so the emulator runs one gunicorn
+worker; its pages answer only this machine unless EMULATOR_ALLOW_REMOTE is set (a trainer
+showing it to a room), because whoever reaches them can act as anyone.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
 
+from flask import Flask, Response, request
+
+from bot import clock
 from bot.emulator.platform import Emulator
 
-__all__ = ["Emulator", "init_app"]
+__all__ = ["Emulator", "init_app", "start"]
+
+log = logging.getLogger(__name__)
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def init_app(app: Flask) -> None:
@@ -25,3 +35,32 @@ def init_app(app: Flask) -> None:
     app.extensions["emulator"] = emulator
     app.register_blueprint(chat.bp)
     app.register_blueprint(preview.bp)
+
+    @app.before_request
+    def only_this_machine() -> Response | None:
+        if not request.path.startswith("/emulator") or app.config["EMULATOR_ALLOW_REMOTE"]:
+            return None
+        if request.remote_addr in LOOPBACK:
+            return None
+        return Response(
+            "ตัวจำลองเปิดให้ใช้จากเครื่องนี้เท่านั้นค่ะ (ตั้ง EMULATOR_ALLOW_REMOTE=1 เพื่อเปิดให้เครื่องอื่น)",
+            status=403,
+            mimetype="text/plain",
+        )
+
+
+def start(app: Flask, address: str) -> None:
+    """Once the app serves: demo data on an empty database, rich menus on the fake, and the
+    address to open printed where the person who started it looks."""
+    runtime = app.extensions["runtime"]
+    try:
+        app.extensions["emulator"].prepare(
+            runtime.db, runtime.gateway, runtime.storage, clock.now()
+        )
+    except Exception:  # the chat still works without demo people or menus; say why
+        log.exception("emulator: the demo data or the rich menus could not be prepared")
+    print(
+        f"\nไม่ได้ตั้งค่าช่อง LINE จึงเปิดตัวจำลอง LINE: {address}/emulator\n"
+        f"No LINE channel configured: the LINE emulator is at {address}/emulator\n",
+        flush=True,
+    )
