@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
+from bot import clock
 from bot.db import db
 from bot.emulator.platform import Emulator, EmulatorError
 
@@ -54,7 +55,7 @@ def page() -> str:
 @bp.get("/api/people")
 def people() -> Response:
     with db.transaction() as session:
-        found = _emulator().people(session)
+        found = _emulator().people(session, clock.now().date())
     return jsonify(
         people=[asdict(p) for p in found],
         latest=_emulator().transcript.latest(),

@@ -13,14 +13,15 @@ import urllib.error
 import urllib.request
 from collections import deque
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.models import LeaderProfile, RichMenu, User
-from bot.services import areas
+from bot.models import LeaderProfile, Plan, RichMenu, User
+from bot.services import areas, fiscal, plans
 from fakeline import FakeLine
 from fakeline import webhook as events
 
@@ -104,15 +105,23 @@ class Emulator:
 
     # ----- people -------------------------------------------------------------------------
 
-    def people(self, session: Session) -> list[Person]:
-        """Everyone the emulator can be: the database's users, then newcomers not yet saved."""
+    def people(self, session: Session, today: date) -> list[Person]:
+        """Everyone the emulator can be: the database's users, then newcomers not yet saved.
+        A leader's label says where her plan of this fiscal year stands, as it is now."""
         found = []
         rows = session.execute(
-            select(User, LeaderProfile).outerjoin(LeaderProfile, LeaderProfile.user_id == User.id)
+            select(User, LeaderProfile, Plan.status)
+            .outerjoin(LeaderProfile, LeaderProfile.user_id == User.id)
+            .outerjoin(
+                Plan, (Plan.leader_id == User.id) & (Plan.fiscal_year == fiscal.year_of(today))
+            )
         ).all()
-        for user, profile in rows:
+        for user, profile, status in rows:
             name = (profile.full_name if profile else None) or user.display_name or "ผู้ใช้"
-            found.append(Person(user.line_user_id, name, user.role, _label(user, profile)))
+            label = _label(user, profile)
+            if user.role == "leader":
+                label += " · " + (plans.STATUS_LABELS.get(status, status) if status else "ยังไม่มีแผน")
+            found.append(Person(user.line_user_id, name, user.role, label))
             self.fake.set_profile(user.line_user_id, user.display_name or name)
         known = {p.user_id for p in found}
         found += [
@@ -243,7 +252,11 @@ class Emulator:
 def _label(user: User, profile: LeaderProfile | None) -> str:
     role = ROLE_LABELS.get(user.role, user.role)
     code = profile.subdistrict_code if profile else user.area_code
-    return f"{role} · {areas.label(code)}" if code else role
+    if not code:
+        return role
+    # Without the province: the emulator's people all live in one.
+    place = areas.label(code).rsplit(" จ.", 1)[0]
+    return f"{role} · {place}"
 
 
 def _postback_note(action: dict[str, Any]) -> dict[str, Any]:
