@@ -1,4 +1,4 @@
-"""`flask --app wsgi ...` commands: db, invite, richmenu, standard, worker."""
+"""`flask --app wsgi ...` commands: db, invite, richmenu, standard, demo, worker."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ db_cli = AppGroup("db", help="Database schema.")
 invite_cli = AppGroup("invite", help="Invite codes for officers and province staff.")
 richmenu_cli = AppGroup("richmenu", help="Rich menus on LINE.")
 standard_cli = AppGroup("standard", help="The standard's areas and components per fiscal year.")
+demo_cli = AppGroup("demo", help="Demo data for the emulator and for training.")
 
 
 @db_cli.command("upgrade")
@@ -135,6 +136,22 @@ def richmenu_sync() -> None:
             click.echo(line)
 
 
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Fill the database with a demo of Bueng Kan province (38): staff and leaders at every
+    stage of the current fiscal year. A database that has the demo already is left alone."""
+    from bot import clock, demo
+
+    storage = current_app.extensions["runtime"].storage
+    try:
+        with db.transaction() as session:
+            report = demo.seed(session, storage, now=clock.now())
+    except standard.StandardError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report:
+        click.echo(line)
+
+
 @click.command("worker")
 @click.option("--scheduler/--no-scheduler", default=False, help="Also run the scheduler here.")
 @click.option(
@@ -158,5 +175,5 @@ def worker(scheduler: bool, nice: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, invite_cli, richmenu_cli, standard_cli, worker):
+    for command in (db_cli, invite_cli, richmenu_cli, standard_cli, demo_cli, worker):
         app.cli.add_command(command)
