@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.models import FiscalYear, StandardVersion
@@ -38,9 +39,18 @@ def ensure(session: Session, year_be: int) -> FiscalYear:
         select(StandardVersion.id).order_by(StandardVersion.id.desc()).limit(1)
     )
     if row is None:
+        # Leaders opening their plan at the same moment all find the year missing: the one
+        # insert that wins stands, the others are no-ops instead of unique violations.
         starts, ends = bounds(year_be)
-        row = FiscalYear(year_be=year_be, starts_on=starts, ends_on=ends)
-        session.add(row)
-    row.standard_version_id = latest
-    session.flush()
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(FiscalYear)
+            .values(year_be=year_be, starts_on=starts, ends_on=ends, standard_version_id=latest)
+            .on_conflict_do_nothing()
+        )
+        row = session.get(FiscalYear, year_be, populate_existing=True)
+        assert row is not None
+    if row.standard_version_id is None:
+        row.standard_version_id = latest
+        session.flush()
     return row
