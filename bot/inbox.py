@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,11 +24,25 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _encodable(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_envelope(body: bytes) -> list[dict[str, Any]]:
     try:
         envelope = json.loads(body, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise EnvelopeError("body is not JSON") from exc
+    if _SURROGATE_ESCAPE.search(body) and not _encodable(envelope):
+        # A lone "\ud800" is valid JSON but no UTF-8 text: no database could store it.
+        raise EnvelopeError("body has a lone surrogate")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("events"), list):
         raise EnvelopeError("no events list")
     if "destination" in envelope and not isinstance(envelope["destination"], str):
