@@ -64,7 +64,10 @@ def handle_event(
     try:
         event = Event.from_dict(row.payload)
     except (ValueError, TypeError, KeyError) as exc:
-        log.info("event %s of unknown shape %r ignored: %s", row.id, row.event_type, exc)
+        # Not the exception's text: the SDK quotes the whole event, message text included.
+        log.info(
+            "event %s of unknown shape %r ignored (%s)", row.id, row.event_type, type(exc).__name__
+        )
         return None
     source_type = getattr(event.source, "type", None) if event.source else None
     user = None
