@@ -1,4 +1,5 @@
-"""`python -m bench [NAME ...]`: run the benchmarks (all by default), print one markdown table.
+"""`python -m bench [NAME ...]`: run the benchmarks (all by default), print one markdown table
+with the machine it ran on above it.
 
 Raw outputs of a run go to bench/results/<date-time>/<benchmark>/, the table to
 bench/results/<date-time>/table.md as well as to stdout. Progress goes to stderr.
@@ -7,21 +8,25 @@ bench/results/<date-time>/table.md as well as to stdout. Progress goes to stderr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import evidence, scheduler, webhook
-from bench.harness import Row, log, markdown_table
+from bench import evidence, handling, scheduler, summary, webhook
+from bench.harness import Options, Row, log, machine, machine_block, markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
+QUICK_SECONDS = 5  # --quick: the load of webhook and handling, unless --seconds says otherwise
 
 # Every benchmark: name -> run(out_dir, options). Add new ones here.
-BENCHMARKS: dict[str, Callable[[Path, webhook.Options], list[Row]]] = {
+BENCHMARKS: dict[str, Callable[[Path, Options], list[Row]]] = {
     webhook.NAME: webhook.run,
-    evidence.NAME: evidence.run,  # type: ignore[dict-item]
-    scheduler.NAME: scheduler.run,  # type: ignore[dict-item]
+    handling.NAME: handling.run,
+    scheduler.NAME: scheduler.run,
+    evidence.NAME: evidence.run,
+    summary.NAME: summary.run,
 }
 
 
@@ -33,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)",
     )
-    parser.add_argument("--seconds", type=int, default=30, help="load per target (default 30)")
+    parser.add_argument(
+        "--seconds",
+        type=int,
+        default=None,
+        help=f"load per target (default 30; {QUICK_SECONDS} with --quick)",
+    )
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections")
     parser.add_argument(
         "--drain-timeout",
@@ -41,14 +51,25 @@ def main(argv: list[str] | None = None) -> int:
         default=120.0,
         help="longest wait for the app's backlog after the load (default 120)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: short loads and smaller documents (scheduler and evidence keep "
+        "their sizes)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    if not 1 <= args.seconds <= 600 or not 2 <= args.connections <= 1000:
+    seconds = args.seconds if args.seconds is not None else QUICK_SECONDS if args.quick else 30
+    if not 1 <= seconds <= 600 or not 2 <= args.connections <= 1000:
         parser.error("--seconds must be 1..600 and --connections 2..1000")
-    options = webhook.Options(args.seconds, args.connections, min(args.drain_timeout, 600.0))
+    options = Options(seconds, args.connections, min(args.drain_timeout, 600.0), args.quick)
 
+    database_url = os.environ.get("BENCH_DATABASE_URL", webhook.DEFAULT_DATABASE_URL)
+    run_kind = "smoke run (--quick)" if args.quick else "full run"
+    names = " ".join(args.names) or "all"
+    facts = {"run": f"{run_kind}, --seconds {seconds}: {names}", **machine(database_url)}
     run_dir = RESULTS / time.strftime("%Y%m%d-%H%M%S")
     rows: list[Row] = []
     for name in args.names or list(BENCHMARKS):
@@ -56,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"{name}: starting; raw output in {out_dir}")
         rows += BENCHMARKS[name](out_dir, options)
-    table = markdown_table(rows)
-    (run_dir / "table.md").write_text(table + "\n")
-    print(table)
+    output = "machine:\n\n" + machine_block(facts) + "\n\n" + markdown_table(rows)
+    (run_dir / "table.md").write_text(output + "\n")
+    print(output)
     return 0
 
 

@@ -16,14 +16,13 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3
 from PIL import Image
 
 from bench import fake_line
-from bench.harness import Row, log
+from bench.harness import Options, Row, log
 
 NAME = "evidence"
 PHOTOS = 100
@@ -31,13 +30,6 @@ VIDEO_MB = 20
 FETCHERS = 2  # BACKGROUND_WORKERS, and the plain copy's threads
 SECRET = "bench-channel-secret"
 USER_ID = "U" + "b" * 32
-
-
-@dataclass
-class Options:
-    seconds: int = 30  # unused: the workload is fixed
-    connections: int = 50
-    drain_timeout: float = 120.0
 
 
 def rss_mb() -> float:

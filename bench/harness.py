@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import resource
 import signal
 import socket
@@ -21,6 +22,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository: gunicorn runs from here
 HOST = "127.0.0.1"  # every server and every load stays on loopback
+
+
+@dataclass
+class Options:
+    """What `python -m bench` passes every benchmark; each reads what concerns it."""
+
+    seconds: int = 30  # load per target (webhook) or measured load (handling)
+    connections: int = 50  # wrk's connections (webhook)
+    drain_timeout: float = 120.0  # longest wait for the app's backlog (webhook)
+    quick: bool = False  # smoke sizes, where a benchmark has them
 
 
 @dataclass
@@ -42,6 +53,64 @@ def markdown_table(rows: list[Row]) -> str:
         cells = [r.benchmark, r.target, r.metric, r.value, r.comparison or "—"]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
+
+
+def machine(database_url: str) -> dict[str, str]:
+    """What the figures were measured on: they mean little without it."""
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram = "unknown"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split("\n", 1)[0].split()[1])
+        ram = f"{kib / 2**20:.1f} GiB"
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %z"),
+        "commit": _commit(),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "ram": ram,
+        "os": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "postgresql": _postgres_version(database_url),
+    }
+
+
+def machine_block(facts: dict[str, str]) -> str:
+    """The machine as a few markdown lines, to go above the table."""
+    return "\n".join(f"- {key}: {value}" for key, value in facts.items())
+
+
+def _postgres_version(url: str) -> str:
+    try:
+        import psycopg
+
+        params = psycopg.conninfo.conninfo_to_dict(url.replace("+psycopg", "", 1))
+        with psycopg.connect(**{**params, "dbname": "postgres"}, connect_timeout=5) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "unknown"
+    except Exception as exc:  # the table is still worth printing without it
+        return f"unknown ({type(exc).__name__})"
+
+
+def _commit() -> str:
+    """The checked-out commit, read from .git without running git; "unknown" if absent."""
+    git = ROOT / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:12]
+        ref = head[5:]
+        if (git / ref).exists():
+            return (git / ref).read_text().strip()[:12]
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0][:12]
+    except OSError:
+        pass
+    return "unknown"
 
 
 def log(message: str) -> None:

@@ -17,7 +17,6 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 import urllib3
 
 from bench import fake_line
-from bench.harness import HOST, Row, log
+from bench.harness import HOST, Options, Row, log
 
 NAME = "scheduler"
 ITEMS = 10
@@ -36,13 +35,6 @@ OFFSETS = (7, 3, 1, -1, -7, -30, 20, 45, 60, 90)
 DUE = {7, 3, 1, -1, -7, -30}
 MORNING = datetime(2027, 3, 18, 8, 0, tzinfo=ZoneInfo("Asia/Bangkok"))
 DEFAULT_DATABASE_URL = f"postgresql://postgres@{HOST}:5432/bench"
-
-
-@dataclass
-class Options:
-    seconds: int = 30  # unused: the workloads are fixed
-    connections: int = 50
-    drain_timeout: float = 120.0
 
 
 def run(out_dir: Path, options: Options) -> list[Row]:

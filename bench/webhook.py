@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
-from bench.harness import HOST, ROOT, CpuMeter, Row, Server, get_json, log
+from bench.harness import HOST, ROOT, CpuMeter, Options, Row, Server, get_json, log
 from fakeline import FakeLine
 from fakeline.webhook import envelope, sign, text_event
 
@@ -62,13 +62,6 @@ APP_TARGETS = {
     "inprocess": "app, workers in the web processes",
     "separate": "app, web + niced worker process",
 }
-
-
-@dataclass
-class Options:
-    seconds: int = 30
-    connections: int = 50
-    drain_timeout: float = 120.0
 
 
 @dataclass
@@ -118,7 +111,7 @@ def run(out_dir: Path, options: Options) -> list[Row]:
     wrk = ensure_wrk()
     rng = random.Random(20240601)  # the same users and texts every run
     users = [f"U{rng.getrandbits(128):032x}" for _ in range(USERS)]
-    base_env = _base_env()
+    common_env = base_env()
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-webhook-")))
@@ -132,8 +125,10 @@ def run(out_dir: Path, options: Options) -> list[Row]:
         log(f"bare: writing {BARE_POOL} signed bodies")
         write_bodies(tmp / "bare-", BARE_POOL, users, rng, lambda _: secrets.token_hex(16))
         warmup = _warmup_bodies(users, rng, lambda _: secrets.token_hex(16))
-        bare_argv = _gunicorn("bench/bare_gunicorn.conf.py", "bench.bare_app:app", out_dir, "bare")
-        with Server("bare", bare_argv, base_env, out_dir / "bare-gunicorn.log") as server:
+        bare_argv = gunicorn_argv(
+            "bench/bare_gunicorn.conf.py", "bench.bare_app:app", out_dir, "bare"
+        )
+        with Server("bare", bare_argv, common_env, out_dir / "bare-gunicorn.log") as server:
             _post_all(server.url, warmup)
             log(f"bare: {options.connections} connections for {options.seconds}s")
             bare = run_wrk(wrk, server, tmp / "bare-", options, out_dir / "bare-wrk.txt")
@@ -142,7 +137,7 @@ def run(out_dir: Path, options: Options) -> list[Row]:
         # 2. The app, once per layout, each on a fresh database.
         rows = _load_rows(BARE_TARGET, bare, None)
         for layout in LAYOUTS:
-            rows += _run_app(layout, wrk, fake, bare, users, rng, tmp, base_env, options, out_dir)
+            rows += _run_app(layout, wrk, fake, bare, users, rng, tmp, common_env, options, out_dir)
     return rows
 
 
@@ -154,7 +149,7 @@ def _run_app(
     users: list[str],
     rng: random.Random,
     tmp: Path,
-    base_env: dict[str, str],
+    common_env: dict[str, str],
     options: Options,
     out_dir: Path,
 ) -> list[Row]:
@@ -163,7 +158,7 @@ def _run_app(
     separate = layout == "separate"
     fake.reset()  # each layout counts its own LINE calls
     app_env = {
-        **base_env,
+        **common_env,
         "LINE_API_BASE_URL": fake.base_url,
         "LINE_DATA_API_BASE_URL": fake.base_url,
         "DATABASE_URL": database_url,
@@ -173,7 +168,7 @@ def _run_app(
         "RUN_WORKERS": "0" if separate else "1",
     }
     reset_database(database_url)
-    _flask_db_upgrade(app_env, out_dir / f"{name}-migrate.log")
+    flask_db_upgrade(app_env, out_dir / f"{name}-migrate.log")
     pool = math.ceil(bare.rps * options.seconds * 1.25) + 1000
     # LINE takes a reply token for about a minute after the webhook. Tokens are issued now,
     # before the server starts, so each lives a minute past the end of the load: at least
@@ -182,7 +177,7 @@ def _run_app(
     log(f"{name}: writing {pool} signed bodies with reply tokens issued by the fake")
     write_bodies(tmp / f"{name}-", pool, users, rng, lambda u: fake.issue_reply_token(u, ttl))
     warmup = _warmup_bodies(users, rng, lambda u: fake.issue_reply_token(u, ttl))
-    app_argv = _gunicorn("gunicorn.conf.py", "wsgi:app", out_dir, name)
+    app_argv = gunicorn_argv("gunicorn.conf.py", "wsgi:app", out_dir, name)
     with ExitStack() as stack:
         server = stack.enter_context(
             Server(name, app_argv, app_env, out_dir / f"{name}-gunicorn.log")
@@ -199,12 +194,12 @@ def _run_app(
     stored = database_counts(database_url)
     calls = Counter(f"{r.endpoint} {r.status}" for r in fake.requests)
     fake_errors = fake.errors
-    log_problems = _log_problems(out_dir / f"{name}-gunicorn.log")
+    problems = log_problems(out_dir / f"{name}-gunicorn.log")
     summary = {
         "options": asdict(options),
         "layout": layout,
         "database": _redact(database_url),
-        "gunicorn": _gunicorn_settings(base_env),
+        "gunicorn": _gunicorn_settings(common_env),
         "INBOX_WORKERS": app_env["INBOX_WORKERS"],
         "cores": os.cpu_count(),
         "bare": asdict(bare),
@@ -214,7 +209,7 @@ def _run_app(
         "stored": stored,
         "fake_calls": dict(calls),
         "fake_errors": fake_errors[:50],
-        "app_log_problems": log_problems,
+        "app_log_problems": problems,
     }
     (out_dir / f"{name}-summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     target = APP_TARGETS[layout]
@@ -380,7 +375,7 @@ def wait_drained(url: str, timeout: float, csv: Path) -> Drain:
 # ----- servers and database ---------------------------------------------------------------
 
 
-def _base_env() -> dict[str, str]:
+def base_env() -> dict[str, str]:
     """What both servers get. GUNICORN_CMD_ARGS and ACCESS_LOG from the caller's shell are
     dropped: they would make the two targets differ."""
     env = {k: v for k, v in os.environ.items() if k not in ("GUNICORN_CMD_ARGS", "ACCESS_LOG")}
@@ -394,7 +389,7 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def _gunicorn(config: str, app: str, out_dir: Path, name: str) -> list[str]:
+def gunicorn_argv(config: str, app: str, out_dir: Path, name: str) -> list[str]:
     # The access log is on for both targets alike: it gives the server's own count of 200s,
     # which includes answers still in flight when wrk stopped reading.
     return [
@@ -440,7 +435,7 @@ def reset_database(url: str) -> None:
     log(f"database {name} created anew")
 
 
-def _flask_db_upgrade(env: dict[str, str], log_path: Path) -> None:
+def flask_db_upgrade(env: dict[str, str], log_path: Path) -> None:
     with log_path.open("wb") as out:
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
@@ -466,7 +461,7 @@ def database_counts(url: str) -> dict[str, Any]:
     }
 
 
-def _log_problems(path: Path) -> dict[str, Any]:
+def log_problems(path: Path) -> dict[str, Any]:
     """Errors the app logged during the run: a fast benchmark that fails quietly is no good."""
     lines = path.read_text(errors="replace").splitlines()
     bad = [line for line in lines if " ERROR " in line or " WARNING " in line]
