@@ -37,6 +37,8 @@ def _logging(app: Flask) -> None:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     root.setLevel(app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Two lines per job run every 15 s would bury what matters (the emulator's address too).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     redact = RedactSecrets(
         [app.config["LINE_CHANNEL_SECRET"], app.config["LINE_CHANNEL_ACCESS_TOKEN"]]
     )
