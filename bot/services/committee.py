@@ -173,6 +173,9 @@ def mark_outstanding(
     check_staff(session, plan, staff)
     if decision.result != "certified":
         raise CommitteeError("เลือกผู้นำดีเด่นได้เฉพาะผู้นำที่ได้รับการรับรองแล้วค่ะ")
+    # Checked before anything changes: a refused story leaves last year's choice as it was.
+    if story is not None:
+        story = clean_text(story, "ประวัติและผลงาน", STORY_MAX, CommitteeError)
     previous = session.scalar(
         select(CommitteeDecision).where(
             CommitteeDecision.province_code == decision.province_code,
@@ -185,7 +188,7 @@ def mark_outstanding(
         previous.outstanding = False
     decision.outstanding = True
     if story is not None:
-        decision.story = clean_text(story, "ประวัติและผลงาน", STORY_MAX, CommitteeError)
+        decision.story = story
     session.flush()
     audit.record(session, "committee.outstanding", "plan", plan.id, actor=staff)
     return previous

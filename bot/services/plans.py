@@ -236,8 +236,8 @@ def return_for_changes(
     session: Session, plan: Plan, officer: User, revision: int, comment: str
 ) -> None:
     check_reviewable(plan, revision)
-    plan.status = "returned"
-    plan.review_comment = clean_text(comment, "ความเห็น", COMMENT_MAX)
+    # Checked before anything changes: a refused comment leaves the plan awaiting review.
+    plan.review_comment, plan.status = clean_text(comment, "ความเห็น", COMMENT_MAX), "returned"
     plan.reviewed_at, plan.reviewed_by = utcnow(), officer.id
     _touch(plan)
     audit.record(session, "plan.return", "plan", plan.id, actor=officer)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import ConversationState, LeaderProfile, User
 from bot.services import areas, audit
-from bot.services.thai import normalize_phone
+from bot.services.thai import normalize_phone, without_invisible
 
 NAME_MIN, NAME_MAX = 4, 120
 
@@ -45,7 +45,7 @@ def forget(session: Session, user: User) -> None:
 
 
 def clean_name(text: str) -> str:
-    name = " ".join(text.split())
+    name = " ".join(without_invisible(text).split())
     if len(name) < NAME_MIN:
         raise RegistrationError(f"ชื่อสั้นเกินไปค่ะ กรุณาพิมพ์ชื่อและนามสกุล (อย่างน้อย {NAME_MIN} ตัวอักษร)")
     if len(name) > NAME_MAX:

@@ -9,6 +9,15 @@ from zoneinfo import ZoneInfo
 from pythainlp.util import thai_digit_to_arabic_digit, thai_strftime, thai_strptime
 from pythainlp.util.date import thai_abbr_months
 
+# Zero-width marks make text look empty; control characters (NUL, escape, bell …) cannot be
+# shown, and PostgreSQL and XLSX refuse some of them. Line breaks and tabs are kept.
+_INVISIBLE = re.compile(r"[\u200b-\u200d\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_invisible(value: str) -> str:
+    """What a user typed without zero-width marks and control characters, line breaks as \\n."""
+    return _INVISIBLE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
 
 def clean_text(
     value: str,
@@ -22,7 +31,7 @@ def clean_text(
     """What a user typed, tidied: zero-width marks dropped (they make text look empty), ends
     trimmed, and with `one_line` every run of spaces and line breaks made one space. Raises
     `error` with a Thai message naming `what` when it is empty (if `required`) or too long."""
-    text = re.sub(r"[\u200b-\u200d\ufeff]", "", value)
+    text = without_invisible(value)
     text = " ".join(text.split()) if one_line else text.strip()
     if required and not text:
         raise error(f"กรุณาพิมพ์{what}ค่ะ")

@@ -17,6 +17,7 @@ from bot.models import CommitteeDecision, Evidence, LeaderProfile, Plan, PlanIte
 from bot.services import access, areas, fiscal
 from bot.services.committee import RESULTS
 from bot.services.digest import ASSESSMENT_ASKED, INSPECTED, STATES
+from bot.services.thai import without_invisible
 
 # Typed search text kept: it travels URL-encoded in postback data (max 300 characters), and
 # a Thai character takes nine there.
@@ -88,7 +89,7 @@ class Page:
 
 
 def clean_search(text: str | None) -> str:
-    return " ".join((text or "").split())[:SEARCH_MAX]
+    return " ".join(without_invisible(text or "").split())[:SEARCH_MAX]
 
 
 def _subdistricts_matching(viewer: User, text: str) -> list[str]:
