@@ -18,6 +18,7 @@ from bot import render
 from bot.context import Context
 from bot.models import ConversationState
 from bot.registry import normalize_text, registry
+from bot.services import audit
 
 END = "__end__"
 CANCEL_WORDS = {"ยกเลิก", "cancel"}
@@ -186,6 +187,7 @@ class Flow:
     def handle_postback(self, ctx: Context, data: dict[str, str]) -> None:
         state = ctx.conversation
         if state is None or state.flow != self.name or data.get("s") != str(state.serial):
+            audit.record(ctx.session, "flow.denied", "flow", self.name, actor=ctx.user)
             ctx.reply(render.text("การ์ดนี้เป็นของขั้นตอนก่อนหน้า จึงใช้ไม่ได้แล้วค่ะ"))
             if state is not None:
                 registry.flows[state.flow].ask(ctx)

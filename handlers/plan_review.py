@@ -66,6 +66,8 @@ def approve(ctx: Context) -> None:
     try:
         plans.approve(ctx.session, plan, ctx.user, revision)
     except PlanError as exc:
+        # An old card or a second tap: refused, and kept in the audit like other refusals.
+        audit.record(ctx.session, "plan.review.denied", "plan", plan.id, actor=ctx.user)
         ctx.reply(render.text(str(exc)))
         ctx.reply(plan_views.plan_card(ctx.session, plan, viewer="officer", today=ctx.today))
         return
@@ -88,6 +90,7 @@ def start_return(ctx: Context) -> None:
     try:
         plans.check_reviewable(plan, revision)
     except PlanError as exc:
+        audit.record(ctx.session, "plan.review.denied", "plan", plan.id, actor=ctx.user)
         ctx.reply(render.text(str(exc)))
         return
     flow.start(ctx, {"plan_id": plan.id, "revision": revision, "leader": profile.full_name})

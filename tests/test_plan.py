@@ -237,6 +237,7 @@ def test_the_whole_plan_from_first_activity_to_approval(line, runner, client):
         "plan.submit",
         "plan.return",
         "plan.submit",
+        "plan.review.denied",  # the old card's approve
         "plan.approve",
     ]
     assert dict(actions)["plan.return"] == "พัฒนากร สมชาย"

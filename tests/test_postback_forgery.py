@@ -158,8 +158,14 @@ def test_forged_postbacks_are_refused_and_change_nothing(journey):
         session.execute(
             update(Plan).where(Plan.id == journey["submitted"]).values(revision=Plan.revision + 1)
         )
-    refused(officer, approve, "review.approve", "old card (revision)", None)
-    refused(officer, with_values(approve, a="review.return"), "review.return", "old card", None)
+    refused(officer, approve, "review.approve", "old card (revision)", "plan.review.denied")
+    refused(
+        officer,
+        with_values(approve, a="review.return"),
+        "review.return",
+        "old card",
+        "plan.review.denied",
+    )
     with db.transaction() as session:
         session.execute(
             update(Plan).where(Plan.id == journey["submitted"]).values(revision=Plan.revision - 1)
@@ -168,7 +174,7 @@ def test_forged_postbacks_are_refused_and_change_nothing(journey):
     # Replayed: the first approval acts, the second changes nothing.
     officer.postback(approve)
     assert "เห็นชอบแผน" in officer.last_text
-    refused(officer, approve, "review.approve", "replayed", None)
+    refused(officer, approve, "review.approve", "replayed", "plan.review.denied")
 
     # Deleted: the activity deleted once, then the same button again.
     boonma.postback(with_values(item_delete, a="item.delete.yes"))
@@ -203,8 +209,8 @@ def test_forged_postbacks_are_refused_and_change_nothing(journey):
     refused(staff, pick, "cm.pick", "staff demoted", "committee.pick.denied")
 
     # Unknown and stale flow cards.
-    refused(boonma, "a=plan.nuke&p=1", "unknown", "forged action", None)
-    refused(boonma, "f=item&s=999&a=save", "flow card", "old serial", None)
+    refused(boonma, "a=plan.nuke&p=1", "unknown", "forged action", "postback.denied")
+    refused(boonma, "f=item&s=999&a=save", "flow card", "old serial", "flow.denied")
 
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(AuditLog)) > 0
