@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, render_template_string
 from sqlalchemy.orm import Session
 
+from bot import throttle
 from bot.db import db
 from bot.documents.certificate import certificate_of, render_certificates
 from bot.documents.pdf import render_pdf
@@ -41,6 +42,17 @@ PAGE = """<!doctype html><html lang="th"><meta charset="utf-8">
 def _refuse(status: int, title: str, message: str) -> Response:
     html = render_template_string(PAGE, title=title, message=message)
     return Response(html, status=status, mimetype="text/html")
+
+
+@bp.before_request
+def _not_too_often() -> Response | None:
+    """Signed links are bearer links: a leaked one must not serve without bound."""
+    wait = throttle.windows.wait_needed("file", throttle.address())
+    if wait <= 0:
+        return None
+    refusal = _refuse(429, "ขอถี่เกินไป", throttle.too_often(wait))
+    refusal.headers["Retry-After"] = str(int(wait) + 1)
+    return refusal
 
 
 def _link_refused(exc: LinkError) -> Response:

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from bot import clock as app_clock
-from bot import create_app, migrate
+from bot import create_app, migrate, throttle
 from bot.db import db
 from bot.models import Base
 from bot.registry import registry
@@ -105,6 +105,7 @@ def stopped_app(app_config: dict) -> Iterator[Flask]:
     """The app on an empty database, its background workers not started (tests start them)."""
     app = create_app(app_config)
     _empty(app)
+    throttle.windows.reset()  # rate limits count per process: each test starts afresh
     yield app
     app.extensions["runtime"].stop()
     db.dispose()

@@ -188,6 +188,7 @@ ERROR_MESSAGES = {
     404: ("ไม่พบหน้า", "ไม่พบหน้าที่ต้องการค่ะ"),
     405: ("ใช้งานไม่ได้", "หน้านี้ใช้งานด้วยวิธีนี้ไม่ได้ค่ะ กรุณาเปิดจากเมนู"),
     413: ("ไฟล์ใหญ่เกินไป", "ไฟล์ที่ส่งรวมกันใหญ่เกินไปค่ะ กรุณาส่งทีละน้อยลง"),
+    429: ("ขอถี่เกินไป", "ขอถี่เกินไปค่ะ กรุณารอสักครู่แล้วลองใหม่"),
 }
 
 
@@ -198,7 +199,10 @@ def _error_page(title: str, status: int) -> Callable[[HTTPException], Any]:
         message = getattr(exc, "description", "") or ""
         if not message or not any("\u0e00" <= ch <= "\u0e7f" for ch in message):
             message = ERROR_MESSAGES[status][1]
-        return render_template("desk/message.html", title=title, message=message), status
+        page = render_template("desk/message.html", title=title, message=message)
+        # Keep what tells a client when to come back (Retry-After on a 429).
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() == "retry-after"]
+        return page, status, headers
 
     return handle
 

@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from bot import clock
+from bot import clock, throttle
 from bot.db import db
 from bot.documents import certificate, exports, photos, profile
 from bot.documents.exports import Scope
@@ -79,6 +79,10 @@ def _user() -> User:
     return who.user
 
 
+def _caller() -> str:
+    return f"user:{_user().id}"
+
+
 def _audit(action: str, scope: Scope, year: int, **detail: Any) -> None:
     with db.transaction() as session:
         area = scope.district_code or scope.province_code
@@ -111,6 +115,7 @@ def index() -> str:
 
 @bp.get("/web/exports/applicants.xlsx")
 @auth.signed_in(*STAFF)
+@throttle.limited("export", _caller)
 def applicants_xlsx() -> Response:
     scope, year = _scope(), _year()
     with db.transaction() as session:
@@ -123,6 +128,7 @@ def applicants_xlsx() -> Response:
 
 @bp.get("/web/exports/applicants.csv")
 @auth.signed_in(*STAFF)
+@throttle.limited("export", _caller)
 def applicants_csv() -> Response:
     scope, year = _scope(), _year()
     with db.transaction() as session:
@@ -134,6 +140,7 @@ def applicants_csv() -> Response:
 
 @bp.get("/web/exports/results.xlsx")
 @auth.signed_in(*STAFF)
+@throttle.limited("export", _caller)
 def results_xlsx() -> Response:
     scope, year = _scope(), _year()
     with db.transaction() as session:
@@ -145,6 +152,7 @@ def results_xlsx() -> Response:
 
 @bp.get("/web/exports/photos.zip")
 @auth.signed_in("province")
+@throttle.limited("bulk", _caller)
 def photos_zip() -> Response:
     scope, year = _scope(), _year()
     with_evidence = request.args.get("evidence") == "1"
@@ -158,6 +166,7 @@ def photos_zip() -> Response:
 
 @bp.get("/web/exports/outstanding.pdf")
 @auth.signed_in("province")
+@throttle.limited("export", _caller)
 def outstanding_pdf() -> Response:
     scope, year = _scope(), _year()
     with db.transaction() as session:
@@ -180,6 +189,7 @@ def outstanding_pdf() -> Response:
 
 @bp.get("/web/certificates/<int:decision_id>.pdf", endpoint="certificate")
 @auth.signed_in(*STAFF)
+@throttle.limited("export", _caller)
 def certificate_pdf(decision_id: int) -> Response:
     with db.transaction() as session:
         decision = session.get(CommitteeDecision, decision_id)
@@ -199,6 +209,7 @@ def certificate_pdf(decision_id: int) -> Response:
 
 @bp.get("/web/certificates.pdf")
 @auth.signed_in(*STAFF)
+@throttle.limited("bulk", _caller)
 def certificates_all() -> Response:
     scope, year = _scope(), _year()
     with db.transaction() as session:
@@ -244,6 +255,7 @@ def photos_page() -> Any:
 def _upload(scope: Scope, year: int) -> None:
     if (request.content_length or 0) > MAX_UPLOAD:
         abort(413)
+    throttle.refuse_if_over("upload", _caller())
     files = [f for f in request.files.getlist("photos") if f.filename or f.content_length]
     if not files:
         flash("กรุณาเลือกรูปอย่างน้อยหนึ่งรูปค่ะ", "error")
