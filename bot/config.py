@@ -165,6 +165,8 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "EVIDENCE_MAX_IMAGE_MB": _int(env, "EVIDENCE_MAX_IMAGE_MB", 10, 1, 200),
         "EVIDENCE_MAX_VIDEO_MB": _int(env, "EVIDENCE_MAX_VIDEO_MB", 100, 1, 1000),
         "EVIDENCE_MAX_FILE_MB": _int(env, "EVIDENCE_MAX_FILE_MB", 20, 1, 1000),
+        # How far an Office file (a ZIP inside) may unpack before it counts as a zip bomb.
+        "EVIDENCE_MAX_UNZIPPED_MB": _int(env, "EVIDENCE_MAX_UNZIPPED_MB", 300, 10, 4000),
         # Content fetches: tries, and the first wait in milliseconds (doubling each time).
         "CONTENT_FETCH_ATTEMPTS": _int(env, "CONTENT_FETCH_ATTEMPTS", 5, 1, 20),
         "CONTENT_RETRY_MS": _int(env, "CONTENT_RETRY_MS", 2000, 1, 600_000),

@@ -11,9 +11,8 @@ leader is told when it finally fails, so nothing she sent is lost without her kn
 
 from __future__ import annotations
 
+import io
 import logging
-import shutil
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +45,16 @@ BAD_TYPE = {
     "video": "วิดีโอนี้เปิดอ่านไม่ได้ค่ะ ระบบรับวิดีโอแบบ MP4, MOV หรือ WEBM กรุณาส่งใหม่อีกครั้งนะคะ",
     "file": "ไฟล์นี้ไม่ใช่ชนิดที่ระบบรับค่ะ รับได้เฉพาะ PDF, Word, Excel, PowerPoint รูปภาพ และวิดีโอ",
 }
+# Hostile or broken files, each named for what is wrong, so the leader knows what to fix.
+EMPTY = "{label}ที่ส่งมาว่างเปล่า ไม่มีข้อมูลอยู่เลยค่ะ กรุณาตรวจสอบ{label}แล้วส่งใหม่อีกครั้งนะคะ"
+TOO_MANY_PIXELS = (
+    "รูปนี้มีจำนวนพิกเซลมากเกินไปค่ะ ระบบรับรูปได้ไม่เกิน {mp} ล้านพิกเซล กรุณาย่อขนาดรูปหรือถ่ายใหม่ แล้วส่งอีกครั้งนะคะ"
+)
+ZIP_BOMB = (
+    "ไฟล์นี้ถูกบีบอัดไว้ผิดปกติ เมื่อขยายออกจะใหญ่เกินกว่าที่ระบบรับได้ค่ะ ระบบจึงไม่รับไฟล์นี้ "
+    "กรุณาบันทึกเอกสารใหม่จากโปรแกรม Word, Excel หรือ PowerPoint แล้วส่งอีกครั้งนะคะ"
+)
+POLYGLOT = "{label}นี้มีไฟล์ชนิดอื่นแฝงอยู่ภายใน ระบบจึงไม่รับไว้เพื่อความปลอดภัยค่ะ กรุณาส่ง{label}ต้นฉบับอีกครั้งนะคะ"
 
 
 @dataclass
@@ -65,6 +74,7 @@ class Intake:
         sender: outbox.OutboxSender,
         *,
         limits: Limits | None = None,
+        zip_limits: media.ZipLimits | None = None,
         attempts: int = 5,
         retry_base: float = 2.0,
         timezone: str = "Asia/Bangkok",
@@ -74,6 +84,7 @@ class Intake:
         self.storage = storage
         self.sender = sender
         self.limits = limits or Limits()
+        self.zip_limits = zip_limits or media.ZipLimits()
         self.attempts = attempts
         self.retry_base = retry_base
         self.timezone = timezone
@@ -148,8 +159,12 @@ class Intake:
         return self._keep(row, spooled.path, spooled.size, spooled.sha256)
 
     def _keep(self, row: Evidence, path: Path, size: int, sha256: str) -> Outcome:
+        label = KIND_LABELS.get(row.kind, "ไฟล์")
         try:
-            sniffed = media.sniff(path, decode=False)  # the thumbnail decodes it anyway
+            if size == 0:
+                return self._refuse(row, EMPTY.format(label=label), "empty")
+            # The thumbnail decodes it anyway; Office files are unpacked here to count.
+            sniffed = media.sniff(path, decode=False, zip_limits=self.zip_limits)
             if sniffed is None or sniffed.kind not in ACCEPTED_BY_MESSAGE.get(row.kind, set()):
                 return self._refuse(row, BAD_TYPE.get(row.kind, BAD_TYPE["file"]), "bad type")
             if size > self.limits.of(sniffed.kind):
@@ -175,10 +190,19 @@ class Intake:
                 return Outcome("duplicate", {"content_hash": sha256}, duplicate_of=twin_id)
             self.storage.put(values["storage_key"], path, sniffed.mime)
             return Outcome("stored", values)
-        except media.MediaError:
-            return self._refuse(row, BAD_TYPE.get(row.kind, BAD_TYPE["file"]), "unreadable image")
+        except media.TooManyPixels:
+            message = TOO_MANY_PIXELS.format(mp=media.MAX_PIXELS // 1_000_000)
+            return self._refuse(row, message, "too many pixels")
+        except media.ZipBomb as exc:
+            return self._refuse(row, ZIP_BOMB, f"zip bomb: {exc}")
+        except media.Polyglot as exc:
+            return self._refuse(row, POLYGLOT.format(label=label), f"polyglot: {exc}")
+        except media.MediaError as exc:
+            return self._refuse(row, BAD_TYPE.get(row.kind, BAD_TYPE["file"]), f"unreadable: {exc}")
         except StorageError as exc:
             return self._retry_or_fail(row, f"storage: {exc}", storage=True)
+        except OSError as exc:  # the staging disk, while checking (e.g. unpacking to count)
+            return self._retry_or_fail(row, f"storage: {type(exc).__name__}", storage=True)
         finally:
             path.unlink(missing_ok=True)
 
@@ -284,14 +308,17 @@ class Intake:
             if row is None:
                 return False
             row_id, source_key, sha = row.id, row.storage_key, row.content_hash
-        staging = self.storage.staging_dir()
-        original = staging / f"thumb-src-{row_id}-{threading.get_ident()}"
-        thumb = original.with_suffix(".jpg")
         key = f"thumbs/{sha[:2]}/{sha}.jpg"
+        original: Path | None = None
+        thumb: Path | None = None
         try:
-            with self.storage.open(source_key) as source, original.open("wb") as out:
-                shutil.copyfileobj(source, out, CHUNK)
-            media.thumbnail(original, thumb, THUMB_SIDE)
+            # Copied through `spool` like any upload: a full disk is a StorageError (try again
+            # later), never mistaken for an unreadable photo.
+            with self.storage.open(source_key) as source:
+                original = spool(self.storage, iter(lambda: source.read(CHUNK), b""), None).path
+            jpeg = io.BytesIO()  # a few hundred KB at most: THUMB_SIDE bounds it
+            media.thumbnail(original, jpeg, THUMB_SIDE)
+            thumb = spool(self.storage, [jpeg.getvalue()], None).path
             self.storage.put(key, thumb, "image/jpeg")
             outcome = None
         except media.MediaError:
@@ -301,8 +328,9 @@ class Intake:
             log.warning("evidence %s: no thumbnail yet: %s", row_id, exc)
             return False
         finally:
-            original.unlink(missing_ok=True)
-            thumb.unlink(missing_ok=True)
+            for leftover in (original, thumb):
+                if leftover is not None:
+                    leftover.unlink(missing_ok=True)
         sent: list[OutboxMessage] = []
         with self.db.transaction() as session:
             found = session.get(Evidence, row_id)
@@ -325,6 +353,12 @@ class Intake:
 
     # Deleted evidence: its bytes go once nobody uses them ---------------------------------
     def _purge(self) -> None:
+        # Staged files and S3 multipart uploads older than any lease belong to no live fetch:
+        # a process killed mid-fetch, or an upload the bucket failed too hard to abort. Real
+        # time, not the app's clock: file times and S3's are real.
+        swept = self.storage.sweep(datetime.now(UTC) - LEASE)
+        if swept:
+            log.info("swept %d abandoned staged files or uploads", swept)
         with self.db.transaction() as session:
             rows = evidence.purgeable(session)
             for row in rows:

@@ -2,19 +2,24 @@
 
 Files are judged by their first bytes (and, for images, by Pillow actually reading them), never by
 their name: a leader's phone may call anything "photo.jpg". Only the few kinds evidence needs are
-accepted; everything else is None.
+accepted; everything else is None. Accepted kinds are then checked for what would hurt whoever
+opens them later: images with more pixels than memory allows, Office files (ZIPs) that unpack
+into far more than they weigh, and polyglots (one file that is also another kind of file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
+import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import IO, BinaryIO, Literal
 
 import pillow_heif
 from PIL import Image, ImageOps
@@ -49,10 +54,44 @@ OOXML = {
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 # Pillow's ways of saying "this is not a readable image".
 _BAD_IMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+MB = 1024 * 1024
+CHUNK = 64 * 1024
+# Readers look for these near the start only: Acrobat wants "%PDF-" in the first 1024 bytes,
+# browsers sniff HTML in the first 512. Markers are matched lower-cased.
+POLYGLOT_WINDOW = 1024
+HTML_MARKERS = (b"<html", b"<script", b"<!doctype html", b"<svg", b"<iframe", b"<body", b"<?php")
+ZIP_END = b"PK\x05\x06"
+ZIP_LOCAL = b"PK\x03\x04"
 
 
 class MediaError(Exception):
-    """The image cannot be used (unreadable, or too many pixels)."""
+    """The file cannot be used: unreadable, or one of the subclasses below."""
+
+
+class TooManyPixels(MediaError):
+    """An image declaring more than MAX_PIXELS pixels (a decompression bomb, or just too big)."""
+
+
+class ZipBomb(MediaError):
+    """An archive that would unpack into far more than it weighs, or is built to look so."""
+
+
+class Polyglot(MediaError):
+    """A file that is also another kind of file (a JPEG that is a ZIP, a photo holding a PDF
+    or a web page): whoever opens it with the other program gets something we never checked."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """How far an Office file (a ZIP) may unpack. A real 20 MB document unpacks to a few times
+    its size; a zip bomb to gigabytes from kilobytes. Every entry is really decompressed (in
+    chunks, nothing kept), so a header that lies about sizes is caught too."""
+
+    unpacked: int = 300 * MB  # all entries together, archives inside archives included
+    ratio: int = 100  # unpacked / packed, checked once past `ratio_from`
+    ratio_from: int = 10 * MB
+    entries: int = 5_000
+    depth: int = 2  # an Office file inside an Office file (a chart's data) is depth 1
 
 
 @dataclass(frozen=True)
@@ -75,19 +114,28 @@ def _open(path: Path) -> Image.Image:
     try:
         im = Image.open(path, formats=list(IMAGE_FORMATS))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise MediaError("too many pixels") from None
+        raise TooManyPixels("too many pixels") from None
     if im.width * im.height > MAX_PIXELS:
         im.close()
-        raise MediaError("too many pixels")
+        raise TooManyPixels("too many pixels")
     return im
 
 
-def sniff(path: Path, decode: bool = True) -> Sniffed | None:
+def sniff(path: Path, decode: bool = True, zip_limits: ZipLimits | None = None) -> Sniffed | None:
     """The file's real kind from its content; None when it is none of the accepted kinds.
     `decode=False` skips decoding images to catch truncation, for callers that decode anyway.
 
-    Raises MediaError for an image with more than MAX_PIXELS pixels.
+    Raises TooManyPixels for an image with more than MAX_PIXELS pixels, ZipBomb for an Office
+    file past `zip_limits`, Polyglot for a file that is also another kind of file, and
+    MediaError for an Office file whose entries cannot be read (so cannot be checked).
     """
+    found = _kind(path, decode, zip_limits or ZipLimits())
+    if found is not None:
+        _refuse_polyglot(path, found)
+    return found
+
+
+def _kind(path: Path, decode: bool, zip_limits: ZipLimits) -> Sniffed | None:
     with open(path, "rb") as f:
         head = f.read(64)
     if not head:
@@ -103,9 +151,49 @@ def sniff(path: Path, decode: bool = True) -> Sniffed | None:
         video = _ftyp_video(head)
         if video is not None:
             return video
-    if head.startswith(b"PK\x03\x04"):
-        return _ooxml(path)
+    if head.startswith(ZIP_LOCAL):
+        return _ooxml(path, zip_limits)
     return _sniff_image(path, decode)
+
+
+def _refuse_polyglot(path: Path, sniffed: Sniffed) -> None:
+    with open(path, "rb") as f:
+        head = f.read(POLYGLOT_WINDOW).lower()
+    if sniffed.ext != "pdf" and b"%pdf-" in head:
+        raise Polyglot("also a PDF")
+    if any(marker in head for marker in HTML_MARKERS):
+        raise Polyglot("also a web page")
+    if sniffed.ext not in {"docx", "xlsx", "pptx"} and _holds_zip(path):
+        raise Polyglot("also a ZIP")
+
+
+def _zip_entries(f: IO[bytes]) -> int | None:
+    """The entry count the end record claims, read before zipfile builds an object per entry
+    (a crafted central directory can claim hundreds of thousands); None when there is none."""
+    f.seek(0, 2)
+    size = f.tell()
+    tail_start = max(0, size - (22 + 0xFFFF))  # the end record, then at most a 64 KB comment
+    f.seek(tail_start)
+    tail = f.read()
+    at = tail.rfind(ZIP_END)
+    if at < 0 or len(tail) - at < 22:
+        return None
+    return int(struct.unpack("<4s4H2LH", tail[at : at + 22])[4])
+
+
+def _holds_zip(path: Path) -> bool:
+    # A ZIP is read from its end, so anything (a photo, a PDF) may sit in front of it.
+    with open(path, "rb") as f:
+        entries = _zip_entries(f)
+    if entries is None:
+        return False
+    if entries > ZipLimits.entries:
+        return True  # no photo ends in a claim like that by chance
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        return False
 
 
 def _ftyp_video(head: bytes) -> Sniffed | None:
@@ -124,17 +212,133 @@ def _ftyp_video(head: bytes) -> Sniffed | None:
     return None
 
 
-def _ooxml(path: Path) -> Sniffed | None:
-    # Only the central directory is read: member names, never their (possibly bomb) contents.
-    try:
-        with zipfile.ZipFile(path) as archive:
+def _ooxml(path: Path, limits: ZipLimits) -> Sniffed | None:
+    with open(path, "rb") as f:
+        entries = _zip_entries(f)
+        if entries is not None and entries > limits.entries:
+            raise ZipBomb(f"{entries} entries")
+        try:
+            archive = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+            return None
+        with archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return None
-    for prefix, (mime, ext) in OOXML.items():
-        if any(name.startswith(prefix) for name in names):
-            return Sniffed("file", mime, ext)
+            for prefix, (mime, ext) in OOXML.items():
+                if any(name.startswith(prefix) for name in names):
+                    _check_zip(archive, f, limits, _Budget(limits.unpacked), 0, path.parent)
+                    return Sniffed("file", mime, ext)
     return None
+
+
+class _Budget:
+    """Bytes still allowed to come out of decompression, across nested archives."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise ZipBomb("unpacks past the limit")
+
+
+def _check_zip(
+    archive: zipfile.ZipFile,
+    f: IO[bytes],
+    limits: ZipLimits,
+    budget: _Budget,
+    depth: int,
+    scratch: Path,
+) -> None:
+    """Refuse what the directory claims first (cheap), then decompress every entry for real,
+    counting: a lying header, overlapping entries or a nested bomb shows up here."""
+    infos = sorted(archive.infolist(), key=lambda i: i.header_offset)
+    if len(infos) > limits.entries:
+        raise ZipBomb(f"{len(infos)} entries")
+    declared = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if declared > budget.left:
+        raise ZipBomb("declares more than the limit")
+    if declared > limits.ratio_from and declared > limits.ratio * max(packed, 1):
+        raise ZipBomb("compression ratio")
+    end_of_last = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise MediaError("encrypted entry")  # cannot be checked, so not accepted
+        if info.compress_type not in {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}:
+            raise MediaError("unusual compression")
+        start = _data_start(f, info)
+        if info.header_offset < end_of_last:
+            # Entries sharing bytes: how a small file "holds" thousands of big ones.
+            raise ZipBomb("overlapping entries")
+        end_of_last = start + info.compress_size
+        _check_entry(f, info, start, limits, budget, depth, scratch)
+
+
+def _data_start(f: IO[bytes], info: zipfile.ZipInfo) -> int:
+    f.seek(info.header_offset)
+    header = f.read(30)
+    if len(header) != 30 or not header.startswith(ZIP_LOCAL):
+        raise MediaError("bad local header")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    return info.header_offset + 30 + name_length + extra_length
+
+
+def _check_entry(
+    f: IO[bytes],
+    info: zipfile.ZipInfo,
+    start: int,
+    limits: ZipLimits,
+    budget: _Budget,
+    depth: int,
+    scratch: Path,
+) -> None:
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    produced = 0
+    crc = 0
+    nested: IO[bytes] | None = None
+    f.seek(start)
+    left = info.compress_size
+    with contextlib.ExitStack() as stack:
+        try:
+            while True:
+                if inflate is not None and inflate.unconsumed_tail:
+                    data = inflate.decompress(inflate.unconsumed_tail, CHUNK)
+                elif left > 0:
+                    packed = f.read(min(CHUNK, left))
+                    if not packed:
+                        raise MediaError("entry cut short")
+                    left -= len(packed)
+                    data = inflate.decompress(packed, CHUNK) if inflate else packed
+                else:
+                    break
+                if not data:
+                    continue
+                if produced == 0 and data.startswith(ZIP_LOCAL):
+                    if depth >= limits.depth:
+                        raise ZipBomb("archives nested too deep")
+                    # In the staging folder (the upload's own disk), gone once closed.
+                    nested = stack.enter_context(tempfile.TemporaryFile(dir=scratch))
+                produced += len(data)
+                if produced > info.file_size:
+                    raise ZipBomb("entry larger than declared")
+                budget.spend(len(data))
+                crc = zlib.crc32(data, crc)
+                if nested is not None:
+                    nested.write(data)
+            if produced != info.file_size or crc != info.CRC:
+                raise MediaError("entry does not match its header")
+            if inflate is not None and not inflate.eof:
+                raise MediaError("entry cut short")
+            if nested is not None:
+                entries = _zip_entries(nested)
+                if entries is not None and entries > limits.entries:
+                    raise ZipBomb(f"{entries} entries")
+                nested.seek(0)
+                with zipfile.ZipFile(nested) as inner:
+                    _check_zip(inner, nested, limits, budget, depth + 1, scratch)
+        except (zlib.error, zipfile.BadZipFile) as exc:
+            raise MediaError("unreadable entry") from exc
 
 
 def _sniff_image(path: Path, decode: bool = True) -> Sniffed | None:
@@ -210,7 +414,7 @@ def image_facts(path: Path) -> ImageFacts:
         raise MediaError("unreadable image") from exc
 
 
-def thumbnail(path: Path, out: Path, max_side: int = 1024) -> tuple[int, int]:
+def thumbnail(path: Path, out: Path | BinaryIO, max_side: int = 1024) -> tuple[int, int]:
     """Write a JPEG no larger than max_side on either side, upright, with no metadata at all
     (no GPS or camera details leak through it). Returns its size."""
     try:

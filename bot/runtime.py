@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from bot import storage
+from bot import media, storage
 from bot.background import Background
 from bot.db import Database
 from bot.dispatch import Site, handle_event
@@ -61,6 +61,7 @@ class Runtime:
                 video=config["EVIDENCE_MAX_VIDEO_MB"] * MB,
                 file=config["EVIDENCE_MAX_FILE_MB"] * MB,
             ),
+            zip_limits=media.ZipLimits(unpacked=config["EVIDENCE_MAX_UNZIPPED_MB"] * MB),
             attempts=config["CONTENT_FETCH_ATTEMPTS"],
             retry_base=config["CONTENT_RETRY_MS"] / 1000,
             timezone=config["APP_TIMEZONE"],

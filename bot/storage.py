@@ -13,22 +13,30 @@ import contextlib
 import errno
 import hashlib
 import io
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 import boto3
 from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.config import ConfigError
 
+log = logging.getLogger(__name__)
+
+# Files from this size are uploaded to S3 in parts (boto3's default, said once for both uses).
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
+TRANSFER = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD)
 URL_ERROR = "EVIDENCE_STORAGE_URL must be a directory path, file:// or s3://bucket/prefix URL"
 
 
@@ -55,6 +63,7 @@ class Storage(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def size(self, key: str) -> int: ...
+    def sweep(self, before: datetime) -> int: ...
 
 
 def check_key(key: str) -> str:
@@ -138,6 +147,25 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError("cannot read the evidence file") from exc
 
+    def sweep(self, before: datetime) -> int:
+        """Remove what a killed process left in staging; returns how many went."""
+        return _sweep_staging(self.root / ".staging", before)
+
+
+def _sweep_staging(staging: Path, before: datetime) -> int:
+    # Only our spooled files: a file older than any fetch lease belongs to no live fetch.
+    removed = 0
+    try:
+        spooled = list(staging.glob("*.part"))
+    except OSError:
+        return 0
+    for path in spooled:
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < before.timestamp():
+                path.unlink()
+                removed += 1
+    return removed
+
 
 def _error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
@@ -207,16 +235,58 @@ class S3Storage:
         try:
             if self.exists(key):
                 return False
+            multipart = path.stat().st_size >= MULTIPART_THRESHOLD
+            if multipart:
+                self._abort_uploads(key)  # a part-uploaded copy from a try that failed
             try:
                 # upload_file streams from disk in parts; the file is never read whole.
                 self.client.upload_file(
-                    str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
+                    str(path),
+                    self.bucket,
+                    self._key(key),
+                    ExtraArgs={"ContentType": content_type},
+                    Config=TRANSFER,
                 )
             except (BotoCoreError, ClientError, S3UploadFailedError, OSError) as exc:
+                if multipart:
+                    # boto3 aborts a failed multipart upload itself, unless the bucket is
+                    # unreachable by then; parts left behind are still billed. Another try
+                    # (or the sweep) aborts them once the bucket is back.
+                    self._abort_uploads(key)
                 raise self._failed("upload", exc) from exc
             return True
+        except OSError as exc:
+            raise StorageError("cannot read the spooled evidence file") from exc
         finally:
             _discard(Path(path))
+
+    def _abort_uploads(self, key: str | None = None, before: datetime | None = None) -> int:
+        """Abort unfinished multipart uploads of `key` (or, with `before`, of every key under
+        the prefix started before then). Best effort: a cleanup that fails must not fail a put."""
+        prefix = self._key(key) if key else (f"{self.prefix}/" if self.prefix else "")
+        aborted = 0
+        try:
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    if key is not None and upload["Key"] != prefix:
+                        continue
+                    if before is not None and upload["Initiated"] >= before:
+                        continue  # maybe still uploading, in another process
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        except (BotoCoreError, ClientError) as exc:
+            log.info("multipart uploads not cleaned up: %s", self._failed("cleanup", exc))
+        return aborted
+
+    def sweep(self, before: datetime) -> int:
+        """Abort multipart uploads and remove staged files older than `before` (left by a
+        failure the bucket was too far gone to clean up, or by a killed process)."""
+        return self._abort_uploads(before=before) + _sweep_staging(self._staging, before)
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -249,10 +319,19 @@ class Spooled:
     sha256: str
 
 
+def _open_spool(fd: int) -> BinaryIO:
+    # The one place evidence bytes are written to disk. Tests wrap it to make the disk fill up
+    # part-way through a file: a full disk cannot be made portably (no mounts in CI).
+    return os.fdopen(fd, "wb")
+
+
 def spool(storage: Storage, chunks: Iterable[bytes], limit: int | None) -> Spooled:
     """Write chunks to a new temp file in the staging folder, hashing and counting as they pass.
 
-    Raises TooLarge as soon as the size passes `limit`; on any failure the temp file is removed.
+    Raises TooLarge as soon as the size passes `limit`, StorageError when the disk fails (full,
+    read-only), and whatever the chunks' source raises as it is; on any failure the temp file
+    is removed. A returned file is complete on disk (flushed and synced), so the rename that
+    `put` makes never publishes half a file, even after a crash.
     """
     try:
         fd, name = tempfile.mkstemp(dir=storage.staging_dir(), suffix=".part")
@@ -261,18 +340,27 @@ def spool(storage: Storage, chunks: Iterable[bytes], limit: int | None) -> Spool
     path = Path(name)
     digest = hashlib.sha256()
     size = 0
+    out = _open_spool(fd)
     try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if limit is not None and size > limit:
-                    raise TooLarge(limit)
-                digest.update(chunk)
-                try:
-                    out.write(chunk)
-                except OSError as exc:  # disk full, not the source failing
-                    raise StorageError("cannot write the evidence to disk") from exc
+        for chunk in chunks:
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise TooLarge(limit)
+            digest.update(chunk)
+            try:
+                out.write(chunk)
+            except OSError as exc:  # disk full, not the source failing
+                raise StorageError("cannot write the evidence to disk") from exc
+        try:
+            # Buffered bytes and delayed allocation can fail only here (ENOSPC at close).
+            out.flush()
+            os.fsync(out.fileno())
+            out.close()
+        except OSError as exc:
+            raise StorageError("cannot write the evidence to disk") from exc
     except BaseException:
+        with contextlib.suppress(OSError):
+            out.close()  # flushing the rest may fail again on a full disk: the file goes anyway
         _discard(path)
         raise
     return Spooled(path=path, size=size, sha256=digest.hexdigest())

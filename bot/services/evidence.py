@@ -6,6 +6,7 @@ is only written, assigned, described or deleted. Each refusal carries the Thai s
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from bot.services import audit
 from bot.services.thai import clean_text
 
 CAPTION_MAX = 500
+FILE_NAME_MAX = 120  # what a chat bubble and a download's name can show
 # Rows still coming in or kept: what a leader may attach, describe or see.
 ALIVE = ("pending", "fetching", "stored")
 KIND_LABELS = {"image": "รูป", "video": "วิดีโอ", "file": "ไฟล์"}
@@ -140,6 +142,28 @@ def duplicate_of(session: Session, user_id: int, content_hash: str, own_id: int)
     ).first()
 
 
+def shown_file_name(raw: str | None) -> str | None:
+    """The name a file came with, fit to show: its last path part only, without control,
+    format (zero-width, right-to-left override) or separator characters, clipped keeping its
+    extension. None when nothing showable is left. Never used as a path: stored files are
+    named by their content hash."""
+    if not raw:
+        return None
+    text = "".join(" " if ch.isspace() else ch for ch in unicodedata.normalize("NFC", raw))
+    text = "".join(ch for ch in text if ch == " " or unicodedata.category(ch)[0] not in "CZ")
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    name = " ".join(name.split()).strip(". ")  # no "..", hidden names or trailing dots
+    if not name:
+        return None
+    if len(name) > FILE_NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            name = stem[: FILE_NAME_MAX - len(ext) - 2].rstrip(". ") + "…." + ext
+        else:
+            name = name[: FILE_NAME_MAX - 1] + "…"
+    return name
+
+
 # Changing --------------------------------------------------------------------------------
 def receive(
     session: Session,
@@ -163,7 +187,7 @@ def receive(
         kind=kind,
         plan_item_id=item_id,
         image_set_id=set_id,
-        file_name=(file_name or None) and file_name[:255],
+        file_name=shown_file_name(file_name),
         reply_token=reply_token,
         reply_by=reply_by,
         status="pending",
