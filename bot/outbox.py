@@ -3,6 +3,11 @@
 A reply whose token is stale or refused goes out as a push instead, so the user still gets it.
 Pushes and multicasts keep one X-Line-Retry-Key for all their tries; LINE answers 409 to a
 repeat it already accepted, which counts as delivered.
+
+Replies have no retry key, so a reply that may have arrived is never followed by a push: when
+LINE did not answer (a time-out) or the row was left behind by a worker that died around the
+send, the reply is tried again later, and a token LINE then calls invalid was spent by that
+earlier try: the reply counts as delivered.
 """
 
 from __future__ import annotations
@@ -123,11 +128,15 @@ class OutboxSender:
             )
 
     def deliver(self, row_id: int) -> str | None:
-        """Claim one row and try it once; its new status, or None if someone else holds it."""
+        """Claim one row and try it once; its new status, or None if someone else holds it.
+        Rows reach here after a failed try, or left behind by a process that died (perhaps
+        after sending): either way an earlier try may have arrived."""
         row = self._claim(row_id, utcnow())
-        return None if row is None else self.deliver_now(row)
+        return None if row is None else self.deliver_now(row, tried_before=True)
 
-    def deliver_now(self, row: OutboxMessage, *, check_following: bool = True) -> str:
+    def deliver_now(
+        self, row: OutboxMessage, *, check_following: bool = True, tried_before: bool = False
+    ) -> str:
         """Try a row its creator holds (or that was claimed) once; returns its new status.
 
         `check_following=False` when the sender just heard from the recipient or checked."""
@@ -139,7 +148,7 @@ class OutboxSender:
             self._save(row.id, changes)
             return "pending"
         try:
-            changes.update(self._send(row, now, check_following))
+            changes.update(self._send(row, now, check_following, tried_before or row.attempts > 0))
         except LineError as exc:
             changes.update(self._failure(row, exc, now))
         except message_limits.MessageLimitError as exc:
@@ -154,7 +163,9 @@ class OutboxSender:
                 update(OutboxMessage).where(OutboxMessage.id == row_id).values(**changes)
             )
 
-    def _send(self, row: OutboxMessage, now: datetime, check_following: bool) -> dict[str, Any]:
+    def _send(
+        self, row: OutboxMessage, now: datetime, check_following: bool, tried_before: bool
+    ) -> dict[str, Any]:
         if row.kind == "reply":
             fresh = row.reply_by is None or now < row.reply_by
             if fresh and row.reply_token:
@@ -162,6 +173,11 @@ class OutboxSender:
                     self.gateway.reply(row.reply_token, row.messages)
                     return {"status": "sent", "sent_at": utcnow()}
                 except LineError as exc:
+                    if exc.status is None:
+                        raise  # no answer: it may have arrived; try the reply again later
+                    if exc.status == 400 and tried_before and "reply token" in exc.message.lower():
+                        log.info("reply %s: token spent by an earlier try; delivered", row.id)
+                        return {"status": "sent", "sent_at": utcnow(), "last_error": str(exc)}
                     log.info("reply %s refused (%s); sending it as a push", row.id, exc)
             row.kind = "push"  # the retry key stays the same from here on
         if row.kind == "push":

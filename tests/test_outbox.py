@@ -62,6 +62,36 @@ def test_a_push_that_timed_out_but_arrived_is_not_sent_twice(line):
     assert rows()[0].status == "sent"
 
 
+def test_a_reply_that_timed_out_but_arrived_is_not_pushed_again(line):
+    """A reply has no retry key: after no answer it is tried again as a reply, and LINE's
+    "invalid reply token" then means the first try spent it."""
+    person = line.user()
+    line.platform.hang("reply", seconds=2.5)  # past the bot's 2 s time-out, then accepted
+    token = line.platform.issue_reply_token(person.user_id)
+    line.send(events.text_event(person.user_id, "ช่วยเหลือ", token))
+    line.settle(timeout=30)
+    endpoints = [(r.endpoint, r.status) for r in line.platform.requests]
+    assert ("push", 200) not in endpoints
+    assert endpoints[-1] == ("reply", 400)
+    assert len(line.platform.deliveries(person.user_id)) == 1  # once, not twice
+    (row,) = rows()
+    assert row.status == "sent" and row.kind == "reply"
+
+
+def test_a_reply_left_behind_by_a_worker_that_died_after_sending_is_not_pushed_again(line):
+    person = line.user()
+    token = line.platform.issue_reply_token(person.user_id)
+    with db.transaction() as session:
+        row = outbox.enqueue_reply(session, token, person.user_id, [render.text("ครั้งเดียว")])
+        session.flush()
+        row_id, messages = row.id, row.messages
+    # The worker sent it, then died before writing it down.
+    line.app.extensions["runtime"].gateway.reply(token, messages)
+    assert line.app.extensions["runtime"].sender.deliver(row_id) == "sent"
+    assert line.platform.texts(person.user_id) == ["ครั้งเดียว"]
+    assert "push" not in [r.endpoint for r in line.platform.requests]
+
+
 def test_other_4xx_is_not_retried_and_keeps_lines_details(line):
     person = line.user()
     line.platform.fail("push", 403, times=5)
