@@ -153,17 +153,22 @@ class LocalStorage:
 
 
 def _sweep_staging(staging: Path, before: datetime) -> int:
-    # Only our spooled files: a file older than any fetch lease belongs to no live fetch.
+    # Only our own: spooled files, and the work folders of summary documents (photos copied
+    # for the PDF). One older than any lease belongs to no live fetch or build.
     removed = 0
     try:
-        spooled = list(staging.glob("*.part"))
+        left = [*staging.glob("*.part"), *staging.glob("summary-*")]
     except OSError:
         return 0
-    for path in spooled:
+    for path in left:
         with contextlib.suppress(OSError):
-            if path.stat().st_mtime < before.timestamp():
+            if path.stat().st_mtime >= before.timestamp():
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
                 path.unlink()
-                removed += 1
+            removed += 1
     return removed
 
 

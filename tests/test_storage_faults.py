@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from bot import storage as storage_module
-from bot.storage import S3Storage, spool
+from bot.storage import LocalStorage, S3Storage, spool
 from fakeline import webhook as events
 from tests.conftest import S3_BUCKET, S3_SECRET, s3_client
 from tests.test_evidence import rows_of, somsri  # noqa: F401 - the fixture
@@ -361,3 +361,16 @@ def test_the_sweep_aborts_abandoned_uploads_and_staged_files(s3_endpoint, tmp_pa
     assert staged.exists()  # young: maybe a fetch still writing it
     assert storage.sweep(now + timedelta(minutes=1)) == 1
     assert not staged.exists()
+
+
+def test_the_sweep_removes_a_summary_build_left_by_a_killed_process(tmp_path):
+    """The benchmark of faults killed a worker mid-PDF: its folder of copied photos stayed."""
+    storage = LocalStorage(tmp_path / "evidence")
+    work = storage.staging_dir() / "summary-abc123"
+    work.mkdir()
+    (work / "photo-1.jpg").write_bytes(b"copied for the PDF")
+    now = datetime.now(UTC)
+    assert storage.sweep(now - timedelta(minutes=10)) == 0  # young: maybe still building
+    assert work.exists()
+    assert storage.sweep(now + timedelta(minutes=1)) == 1
+    assert not work.exists()
