@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,6 +86,9 @@ class Intake:
         self.sender = sender
         self.limits = limits or Limits()
         self.zip_limits = zip_limits or media.ZipLimits()
+        # Photos this process is making thumbnails of: its other threads take the next one.
+        self._thumbing: set[int] = set()
+        self._thumbing_lock = threading.Lock()
         self.attempts = attempts
         self.retry_base = retry_base
         self.timezone = timezone
@@ -259,8 +263,14 @@ class Intake:
                 return []
             row.announced = True
             token = row.reply_token if row.reply_by and utcnow() < row.reply_by else None
+            # inline: this thread sends it right after commit; the outbox loop must not too.
             message = outbox.enqueue_reply(
-                session, token, user.line_user_id, [render.text(text)], reply_by=row.reply_by
+                session,
+                token,
+                user.line_user_id,
+                [render.text(text)],
+                reply_by=row.reply_by,
+                inline=True,
             )
             session.flush()
             return [message]
@@ -292,7 +302,7 @@ class Intake:
     def thumbnail_once(self) -> bool:
         """Make one stored photo's thumbnail (EXIF-free, what others see); False when none
         is waiting. A photo that cannot be decoded after all is refused and the leader told."""
-        with self.db.transaction() as session:
+        with self._thumbing_lock, self.db.transaction() as session:
             row = session.scalars(
                 select(Evidence)
                 .where(
@@ -301,6 +311,7 @@ class Intake:
                     Evidence.thumb_key.is_(None),
                     Evidence.storage_key.is_not(None),
                     Evidence.deleted_at.is_(None),
+                    Evidence.id.not_in(self._thumbing or [0]),
                 )
                 .order_by(Evidence.id)
                 .limit(1)
@@ -308,6 +319,14 @@ class Intake:
             if row is None:
                 return False
             row_id, source_key, sha = row.id, row.storage_key, row.content_hash
+            self._thumbing.add(row_id)
+        try:
+            return self._make_thumbnail(row_id, source_key, sha)
+        finally:
+            with self._thumbing_lock:
+                self._thumbing.discard(row_id)
+
+    def _make_thumbnail(self, row_id: int, source_key: str, sha: str) -> bool:
         key = f"thumbs/{sha[:2]}/{sha}.jpg"
         original: Path | None = None
         thumb: Path | None = None
@@ -344,7 +363,9 @@ class Intake:
                 user = session.get(User, found.uploaded_by)
                 if user is not None and found.deleted_at is None:
                     sent.append(
-                        outbox.enqueue_push(session, user.line_user_id, [render.text(outcome)])
+                        outbox.enqueue_push(
+                            session, user.line_user_id, [render.text(outcome)], inline=True
+                        )
                     )
                     session.flush()
         for message in sent:
