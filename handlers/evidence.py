@@ -86,7 +86,7 @@ def on_content(ctx: Context) -> None:
     values = flow.data(ctx) if state is not None and state.flow == flow.name and fresh else {}
     same_set = set_id is not None and set_id == values.get("set")
     at = state.state if values else None
-    token = getattr(ctx.event, "reply_token", None)
+    token = ctx.reply_token
 
     def receive(item_id: int | None, reply_token: str | None) -> Evidence:
         return evidence.receive(

@@ -14,6 +14,7 @@ import random
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,14 @@ def collecting(somsri):  # noqa: F811
     return somsri
 
 
+def staged_settled(root: Path, timeout: float = 10.0) -> None:
+    """Wait until no thumbnail is being copied through staging (two background threads may
+    both be at one), so what is left there is what a failure left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and files_in(root / ".staging"):
+        time.sleep(0.05)
+
+
 def files_in(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
@@ -160,6 +169,7 @@ def test_disk_full_while_saving_asks_her_to_send_it_again_later(collecting, disk
     assert len(kept) == 1
     assert (root / kept[0].storage_key).read_bytes() == data
     assert hashlib.sha256(data).hexdigest() == kept[0].content_hash
+    staged_settled(root)
     assert {p.parent.parent.name for p in files_in(root)} == {"objects", "thumbs"}
 
 
