@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import evidence, handling, scheduler, summary, webhook
+from bench import evidence, faults, handling, scheduler, soak, summary, webhook
 from bench.harness import Options, Row, log, machine, machine_block, markdown_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -27,7 +27,12 @@ BENCHMARKS: dict[str, Callable[[Path, Options], list[Row]]] = {
     scheduler.NAME: scheduler.run,
     evidence.NAME: evidence.run,
     summary.NAME: summary.run,
+    faults.NAME: faults.run,
+    soak.NAME: soak.run,
 }
+# Run only when named: the reliability runs of issue 8, the soak (a quarter of an hour) and
+# the fault injection (seven minutes); `python -m bench` is the release table of issue 7.
+NOT_IN_ALL = {soak.NAME, faults.NAME}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,13 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)",
+        help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all but "
+        f"{', '.join(sorted(NOT_IN_ALL))})",
     )
     parser.add_argument(
         "--seconds",
         type=int,
         default=None,
-        help=f"load per target (default 30; {QUICK_SECONDS} with --quick)",
+        help=f"load per target (default 30; {QUICK_SECONDS} with --quick; soak: 600, 60 "
+        "with --quick)",
     )
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections")
     parser.add_argument(
@@ -64,15 +71,25 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds if args.seconds is not None else QUICK_SECONDS if args.quick else 30
     if not 1 <= seconds <= 600 or not 2 <= args.connections <= 1000:
         parser.error("--seconds must be 1..600 and --connections 2..1000")
-    options = Options(seconds, args.connections, min(args.drain_timeout, 600.0), args.quick)
+    options = Options(
+        seconds,
+        args.connections,
+        min(args.drain_timeout, 600.0),
+        args.quick,
+        seconds_given=args.seconds is not None,
+    )
 
     database_url = os.environ.get("BENCH_DATABASE_URL", webhook.DEFAULT_DATABASE_URL)
     run_kind = "smoke run (--quick)" if args.quick else "full run"
+    chosen = args.names or [name for name in BENCHMARKS if name not in NOT_IN_ALL]
     names = " ".join(args.names) or "all"
-    facts = {"run": f"{run_kind}, --seconds {seconds}: {names}", **machine(database_url)}
+    length = f"--seconds {seconds}"
+    if soak.NAME in chosen and args.seconds is None:
+        length += f" (soak: {soak.QUICK_SECONDS if args.quick else soak.SECONDS})"
+    facts = {"run": f"{run_kind}, {length}: {names}", **machine(database_url)}
     run_dir = RESULTS / time.strftime("%Y%m%d-%H%M%S")
     rows: list[Row] = []
-    for name in args.names or list(BENCHMARKS):
+    for name in chosen:
         out_dir = run_dir / name
         out_dir.mkdir(parents=True, exist_ok=True)
         log(f"{name}: starting; raw output in {out_dir}")

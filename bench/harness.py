@@ -32,6 +32,7 @@ class Options:
     connections: int = 50  # wrk's connections (webhook)
     drain_timeout: float = 120.0  # longest wait for the app's backlog (webhook)
     quick: bool = False  # smoke sizes, where a benchmark has them
+    seconds_given: bool = False  # --seconds was on the command line (else each its default)
 
 
 @dataclass
