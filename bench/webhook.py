@@ -214,7 +214,7 @@ def _run_app(
     (out_dir / f"{name}-summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     target = APP_TARGETS[layout]
     return _app_rows(
-        target, bare, app, drain, stored, calls, len(fake_errors), log_problems, len(warmup)
+        target, bare, app, drain, stored, calls, len(fake_errors), problems, len(warmup)
     )
 
 
