@@ -51,7 +51,7 @@ import psycopg
 from psycopg import sql
 
 from bench import fake_line
-from bench.harness import HOST, ROOT, Options, Row, Server, free_port, get_json, log
+from bench.harness import HOST, ROOT, Options, Row, Server, free_port, get_json, insert_leaders, log
 from bench.webhook import (
     DEFAULT_DATABASE_URL,
     SECRET,
@@ -174,43 +174,15 @@ def _plain_url(url: str) -> str:
 def seed_leaders(count: int) -> list[str]:
     """`count` active leaders of the province with profiles, and a province staff member who
     sends the broadcasts; returns the leaders' LINE ids. Needs a `bench_app`."""
-    from sqlalchemy import insert
-
     from bot.db import db
-    from bot.models import LeaderProfile, User
+    from bot.models import User
     from bot.services import fiscal
 
     ids = [f"U{n:032x}" for n in range(count)]
     now = datetime.now(UTC)
     with db.transaction() as session:
         fiscal.ensure(session, fiscal.year_of(date.today()))
-        user_ids = session.execute(
-            insert(User).returning(User.id, sort_by_parameter_order=True),
-            [
-                {
-                    "line_user_id": line_id,
-                    "display_name": f"ผู้นำ {n}",
-                    "role": "leader",
-                    "status": "active",
-                    "area_code": "380101",
-                    "consent_at": now,
-                }
-                for n, line_id in enumerate(ids)
-            ],
-        ).scalars()
-        session.execute(
-            insert(LeaderProfile),
-            [
-                {
-                    "user_id": user_id,
-                    "full_name": f"ผู้นำ ทดสอบ{n}",
-                    "subdistrict_code": "380101",
-                    "district_code": "3801",
-                    "province_code": PROVINCE,
-                }
-                for n, user_id in enumerate(list(user_ids))
-            ],
-        )
+        insert_leaders(session, ids, ["380101"])
         session.add(
             User(
                 line_user_id=STAFF_ID,

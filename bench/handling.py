@@ -29,13 +29,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from bench import fake_line
-from bench.harness import HOST, CpuMeter, Options, Row, Server, log
+from bench.harness import HOST, CpuMeter, Options, Row, Server, insert_leaders, log
 from bench.webhook import (
     DEFAULT_DATABASE_URL,
     SECRET,
@@ -195,12 +195,9 @@ def _post_json(url: str, payload: Any) -> Any:
 def seed(database_url: str, leaders: list[str]) -> None:
     """Registered leaders (consented, active, with a profile) written straight to the
     database: registering is not what this benchmark measures."""
-    from sqlalchemy import insert
 
     from bot import create_app
     from bot.db import db
-    from bot.models import LeaderProfile
-    from bot.models import User as UserRow
     from bot.services import fiscal
 
     app = create_app(
@@ -212,38 +209,11 @@ def seed(database_url: str, leaders: list[str]) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    now = datetime.now(UTC)
     with db.transaction() as session:
         # A running bot has this year's row already. Left to the first events, several
         # leaders' first "แผนของฉัน" at once race to insert it (see the README).
         fiscal.ensure(session, fiscal.year_of(date.today()))
-        ids = session.execute(
-            insert(UserRow).returning(UserRow.id, sort_by_parameter_order=True),
-            [
-                {
-                    "line_user_id": line_id,
-                    "display_name": f"ผู้นำ {n}",
-                    "role": "leader",
-                    "status": "active",
-                    "area_code": "380101",
-                    "consent_at": now,
-                }
-                for n, line_id in enumerate(leaders)
-            ],
-        ).scalars()
-        session.execute(
-            insert(LeaderProfile),
-            [
-                {
-                    "user_id": user_id,
-                    "full_name": f"ผู้นำ ทดสอบ{n}",
-                    "subdistrict_code": "380101",
-                    "district_code": "3801",
-                    "province_code": "38",
-                }
-                for n, user_id in enumerate(list(ids))
-            ],
-        )
+        insert_leaders(session, leaders, ["380101"])
     app.extensions["runtime"].stop()
     db.dispose()
 

@@ -299,3 +299,55 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             self._log_file.close()
+
+
+def insert_leaders(
+    session: Any,
+    line_ids: list[str],
+    subdistricts: list[str],
+    *,
+    name: str = "ผู้นำ ทดสอบ",
+    phones: list[str] | None = None,
+) -> list[int]:
+    """Registered, consenting leaders written straight to the database (registering is not
+    what the benchmarks measure), the n-th in subdistricts[n % len]; returns their user ids."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from bot.models import LeaderProfile, User
+
+    now = datetime.now(UTC)
+    place = [subdistricts[n % len(subdistricts)] for n in range(len(line_ids))]
+    ids = list(
+        session.execute(
+            insert(User).returning(User.id, sort_by_parameter_order=True),
+            [
+                {
+                    "line_user_id": line_id,
+                    "display_name": f"ผู้นำ {n}",
+                    "role": "leader",
+                    "status": "active",
+                    "area_code": place[n],
+                    "consent_at": now,
+                }
+                for n, line_id in enumerate(line_ids)
+            ],
+        ).scalars()
+    )
+    session.execute(
+        insert(LeaderProfile),
+        [
+            {
+                "user_id": user_id,
+                "full_name": f"{name}{n}",
+                "phone": phones[n] if phones else None,
+                "subdistrict_code": place[n],
+                "district_code": place[n][:4],
+                "province_code": place[n][:2],
+                "registered_at": now,
+            }
+            for n, user_id in enumerate(ids)
+        ],
+    )
+    return ids

@@ -53,7 +53,7 @@ import psycopg
 
 from bench import fake_line
 from bench.handling import percentile
-from bench.harness import HOST, CpuMeter, Options, Row, Server, get_json, log
+from bench.harness import HOST, CpuMeter, Options, Row, Server, get_json, insert_leaders, log
 from bench.webhook import (
     DEFAULT_DATABASE_URL,
     base_env,
@@ -667,7 +667,7 @@ def seed(database_url: str, keys: Secrets, leaders: list[Actor], officer: str, s
 
     from bot import create_app
     from bot.db import db
-    from bot.models import LeaderProfile, Plan, PlanItem, StandardComponent, User
+    from bot.models import Plan, PlanItem, StandardComponent, User
     from bot.services import areas, fiscal
 
     app = create_app(
@@ -706,35 +706,12 @@ def seed(database_url: str, keys: Secrets, leaders: list[Actor], officer: str, s
                 )
             ],
         )
-        ids = session.execute(
-            insert(User).returning(User.id, sort_by_parameter_order=True),
-            [
-                {
-                    "line_user_id": actor.line_id,
-                    "display_name": f"ผู้นำ {n}",
-                    "role": "leader",
-                    "status": "active",
-                    "area_code": places[n % len(places)].code,
-                    "consent_at": now,
-                }
-                for n, actor in enumerate(leaders)
-            ],
-        ).scalars()
-        ids = list(ids)
-        session.execute(
-            insert(LeaderProfile),
-            [
-                {
-                    "user_id": user_id,
-                    "full_name": f"ผู้นำ ซ้อมโหลด{n}",
-                    "phone": leaders[n].phone,
-                    "subdistrict_code": places[n % len(places)].code,
-                    "district_code": places[n % len(places)].code[:4],
-                    "province_code": "38",
-                    "registered_at": now,
-                }
-                for n, user_id in enumerate(ids)
-            ],
+        ids = insert_leaders(
+            session,
+            [actor.line_id for actor in leaders],
+            [place.code for place in places],
+            name="ผู้นำ ซ้อมโหลด",
+            phones=[actor.phone for actor in leaders],
         )
         plan_ids = session.execute(
             insert(Plan).returning(Plan.id, sort_by_parameter_order=True),
