@@ -130,3 +130,8 @@ def button(action: dict[str, Any], style: str = "secondary") -> dict[str, Any]:
 def chip(action: dict[str, Any]) -> dict[str, Any]:
     """A quick reply item from any action (quick reply labels are at most 20 characters)."""
     return {"type": "action", "action": {**action, "label": clip(action["label"], 20)}}
+
+
+def buttons_card(title: str, body: str, buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plain card: a title (also its alt text), a body and buttons (from `button`)."""
+    return flex("buttons.json", title, title=title, body=body, buttons=buttons)

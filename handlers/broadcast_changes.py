@@ -121,12 +121,10 @@ def ask_cancel(ctx: Context) -> None:
         else f"ผู้รับเดิม {broadcast.recipients:,} คนจะได้รับแจ้งการยกเลิก และนัดหมายของผู้นำจะถูกยกเลิก"
     )
     ctx.reply(
-        render.flex(
-            "buttons.json",
+        render.buttons_card(
             "ยกเลิกประกาศนี้ใช่ไหมคะ",
-            title="ยกเลิกประกาศนี้ใช่ไหมคะ",
-            body=f"นัด {when_long(broadcast.starts_at, ctx.timezone)} ณ {broadcast.place}\n{who}",
-            buttons=[
+            f"นัด {when_long(broadcast.starts_at, ctx.timezone)} ณ {broadcast.place}\n{who}",
+            [
                 render.button(
                     render.postback_action(
                         "ยืนยันยกเลิกประกาศ",

@@ -202,12 +202,8 @@ def ask_confirm(ctx: Context, _: Flow) -> list[dict[str, Any]]:
         f"เหตุผล: {values.get('reasons') or '-'}",
     ]
     save = render.postback_action("บันทึกผล", flow.postback_data(ctx, "save"), "บันทึกผล")
-    card = render.flex(
-        "buttons.json",
-        "ขั้นที่ 4/4 ตรวจสอบก่อนบันทึก",
-        title="ขั้นที่ 4/4 ตรวจสอบก่อนบันทึก",
-        body="\n".join(lines),
-        buttons=[render.button(save, "primary")],
+    card = render.buttons_card(
+        "ขั้นที่ 4/4 ตรวจสอบก่อนบันทึก", "\n".join(lines), [render.button(save, "primary")]
     )
     return [render.with_quick(card, FLOW_CHIPS)]
 

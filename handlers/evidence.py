@@ -359,7 +359,7 @@ def ask_delete(ctx: Context) -> None:
         return
     label = KIND_LABELS.get(row.kind, "ไฟล์")
     ctx.reply(
-        plan_views.buttons_card(
+        render.buttons_card(
             f"ลบ{label}นี้ใช่ไหมคะ",
             row.caption or row.file_name or f"{label}ที่ส่งเมื่อ {thai_date(row.created_at)}",
             [

@@ -17,7 +17,6 @@ from bot.render import FLOW_CHIPS
 from bot.services import access, audit, fiscal, inspection
 from bot.services.inspection import OPINIONS, InspectionError
 from bot.services.thai import clean_text, parse_date, thai_date
-from handlers import plan_views
 
 DENIED = "ขออภัยค่ะ คุณบันทึกผลการตรวจได้เฉพาะผู้นำในอำเภอที่คุณรับผิดชอบ"
 TODAY_WORDS = {"วันนี้", "today"}
@@ -145,7 +144,7 @@ def ask_day(ctx: Context, _: Flow) -> list[dict[str, Any]]:
     picker = render.date_action(
         "เลือกวันที่ตรวจ", flow.postback_data(ctx, "day"), today, _first_day(ctx).isoformat(), today
     )
-    card = plan_views.buttons_card(
+    card = render.buttons_card(
         "ขั้นที่ 3/3 วันที่ตรวจ",
         'เลือกวันจากปฏิทิน แตะ "วันนี้" หรือพิมพ์วันที่ เช่น 15 มี.ค. 70 ค่ะ',
         [render.button(picker, "primary")],
@@ -206,9 +205,7 @@ def _summary(values: dict[str, Any]) -> str:
 def ask_confirm(ctx: Context, _: Flow) -> list[dict[str, Any]]:
     values = Flow.data(ctx)
     save = render.postback_action("บันทึกผลการตรวจ", flow.postback_data(ctx, "save"), "บันทึกผลการตรวจ")
-    card = plan_views.buttons_card(
-        "ตรวจสอบก่อนบันทึก", _summary(values), [render.button(save, "primary")]
-    )
+    card = render.buttons_card("ตรวจสอบก่อนบันทึก", _summary(values), [render.button(save, "primary")])
     return [render.with_quick(card, FLOW_CHIPS)]
 
 

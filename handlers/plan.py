@@ -242,7 +242,7 @@ def ask_delete_activity(ctx: Context) -> None:
     if item is None:
         return
     ctx.reply(
-        plan_views.buttons_card(
+        render.buttons_card(
             "ลบกิจกรรมนี้ใช่ไหมคะ",
             item.activity,
             [

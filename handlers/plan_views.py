@@ -245,10 +245,6 @@ def item_list(
     )
 
 
-def buttons_card(title: str, body: str, buttons: list[dict[str, Any]]) -> dict[str, Any]:
-    return render.flex("buttons.json", title, title=title, body=body, buttons=buttons)
-
-
 def download_card(links: Links | None, plan: Plan, viewer_id: int) -> dict[str, Any]:
     urls = {
         fmt: links.url("/files/plan", "plan", p=plan.id, u=viewer_id, f=fmt) if links else None
@@ -256,7 +252,7 @@ def download_card(links: Links | None, plan: Plan, viewer_id: int) -> dict[str, 
     }
     if not urls["pdf"] or not urls["xlsx"]:
         return render.text("ขออภัยค่ะ ระบบยังไม่ได้ตั้งค่าที่อยู่เว็บสำหรับดาวน์โหลด กรุณาแจ้งผู้ดูแลระบบ")
-    return buttons_card(
+    return render.buttons_card(
         f"แผนพัฒนาตนเอง ปีงบประมาณ {plan.fiscal_year}",
         "แบบฟอร์มตามหนังสือกรมการพัฒนาชุมชน ลิงก์ใช้ได้ 24 ชั่วโมง กรุณาอย่าส่งต่อให้ผู้อื่นค่ะ",
         [

@@ -388,7 +388,7 @@ def request_assessment(ctx: Context) -> None:
     seen = progress.of(ctx.session, plan, ctx.today)
 
     def notice(name: str) -> list[dict[str, Any]]:
-        card = plan_views.buttons_card(
+        card = render.buttons_card(
             f"{name} ขอรับการประเมิน",
             f"ปีงบประมาณ {plan.fiscal_year} · เสร็จ {seen.done}/{seen.total} กิจกรรม · "
             f"หลักฐาน {sum(seen.evidence_by_item.values())} รายการ",

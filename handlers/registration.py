@@ -307,12 +307,10 @@ def tell_district(ctx: Context, profile: LeaderProfile) -> None:
     """The district's officers hear of a new leader at once, with a button to her card."""
     subdistrict = areas.label(profile.subdistrict_code).split(" ")[0]
     said = f"ผู้นำ {profile.full_name} {subdistrict} ลงทะเบียนแล้วค่ะ"
-    card = render.flex(
-        "buttons.json",
+    card = render.buttons_card(
         said,
-        title=said,
-        body=f"{areas.label(profile.subdistrict_code)}\nแตะปุ่มเพื่อดูข้อมูลผู้นำ",
-        buttons=[
+        f"{areas.label(profile.subdistrict_code)}\nแตะปุ่มเพื่อดูข้อมูลผู้นำ",
+        [
             render.button(
                 render.postback_action(
                     "ดูข้อมูลผู้นำ", f"a=leader&id={profile.user_id}", f"ดูข้อมูล {profile.full_name}"
