@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 from sqlalchemy import select
 
-from bot import create_app
+from bot import clock, create_app
 from bot.db import db
 from bot.models import InboxEvent, User
 
@@ -124,7 +124,7 @@ def test_a_newcomer_follows_and_registers_through_signed_webhooks(emulator_serve
 def test_people_rich_menus_and_pushes(emulator_app, emulator_server, runner):
     emulator = emulator_app.extensions["emulator"]
     runtime = emulator_app.extensions["runtime"]
-    emulator.prepare(runtime.db, runtime.gateway, runtime.storage, time_now())
+    emulator.prepare(runtime.db, runtime.gateway, runtime.storage, clock.now())
     people = requests.get(f"{emulator_server}/emulator/api/people", timeout=5).json()["people"]
     roles = {p["role"] for p in people}
     assert {"leader", "officer", "province"} <= roles, people
@@ -142,12 +142,6 @@ def test_people_rich_menus_and_pushes(emulator_app, emulator_server, runner):
     assert "ผู้นำในอำเภอ" in words
     assert send(emulator_server, officer["user_id"], type="text", text="ผู้นำในอำเภอ").ok
     wait_for(bot_said(emulator_server, officer["user_id"], "ผู้นำ"))
-
-
-def time_now():  # type: ignore[no-untyped-def]
-    from bot import clock
-
-    return clock.now()
 
 
 def test_a_photo_from_disk_reaches_the_bot_through_the_content_endpoint(emulator_server):
