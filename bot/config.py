@@ -180,6 +180,14 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         # How late a missed daily run still runs (a scheduler down at 08:00, up at 10:30).
         "MISFIRE_GRACE_MINUTES": _int(env, "MISFIRE_GRACE_MINUTES", 240, 1, 720),
         "QUOTA_WARN_PERCENT": _int(env, "QUOTA_WARN_PERCENT", 80, 1, 100),
+        # How long each kind of data is kept (PDPA), in days; scheduler/housekeeping.py.
+        "RETENTION_MESSAGES_DAYS": _int(env, "RETENTION_MESSAGES_DAYS", 30, 1, 3650),
+        "RETENTION_FAILED_DAYS": _int(env, "RETENTION_FAILED_DAYS", 90, 1, 3650),
+        "RETENTION_UNASSIGNED_EVIDENCE_DAYS": _int(
+            env, "RETENTION_UNASSIGNED_EVIDENCE_DAYS", 7, 1, 365
+        ),
+        "RETENTION_DOCUMENTS_DAYS": _int(env, "RETENTION_DOCUMENTS_DAYS", 90, 1, 3650),
+        "RETENTION_AUDIT_DAYS": _int(env, "RETENTION_AUDIT_DAYS", 1825, 30, 36500),
         "LOG_LEVEL": str(env.get("LOG_LEVEL") or "INFO").upper(),
     }
 

@@ -38,6 +38,7 @@ class Context:
     links: Links | None = None
     timezone: str = "Asia/Bangkok"
     quiet: QuietHours = DEFAULT_QUIET  # when unasked-for pushes wait (the configured hours)
+    messages_kept_days: int = 30  # RETENTION_MESSAGES_DAYS
     replies: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxMessage] = field(default_factory=list)
     # The session's identity map holds objects weakly, so a lookup that several parts of one

@@ -29,6 +29,7 @@ class Site:
     links: Links | None = None
     timezone: str = "Asia/Bangkok"
     quiet: QuietHours = DEFAULT_QUIET
+    messages_kept_days: int = 30  # RETENTION_MESSAGES_DAYS, told to people who ask what we keep
 
 
 # An event that waited this long in the inbox means a backlog: show the user we are on it.
@@ -78,7 +79,16 @@ def handle_event(
             user.last_seen_at = now
     site = site or Site()
     ctx = Context(
-        session, gateway, row, event, user, utcnow(), site.links, site.timezone, site.quiet
+        session,
+        gateway,
+        row,
+        event,
+        user,
+        utcnow(),
+        site.links,
+        site.timezone,
+        site.quiet,
+        site.messages_kept_days,
     )
     if user is not None and row.event_type in WAITED_ON and ctx.now - row.received_at > BACKLOG:
         ctx.show_loading()

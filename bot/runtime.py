@@ -50,6 +50,7 @@ class Runtime:
             Links(config["SECRET_KEY"], config["PUBLIC_BASE_URL"]),
             config["APP_TIMEZONE"],
             QuietHours.from_config(config),
+            config["RETENTION_MESSAGES_DAYS"],
         )
         self.intake = Intake(
             db,

@@ -6,7 +6,7 @@ from bot import render
 from bot.context import Context
 from bot.models import LeaderProfile
 from bot.registry import registry
-from bot.services import areas, audit, registration
+from bot.services import areas, audit, privacy
 from bot.services.thai import format_phone, thai_date
 from handlers.common import link_menu
 
@@ -35,6 +35,7 @@ def my_data(ctx: Context) -> None:
         rows.append({"label": "โทร", "value": phone})
     if user.consent_at:
         rows.append({"label": "ยินยอมเมื่อ", "value": thai_date(user.consent_at)})
+    rows += kept_rows(privacy.inventory(ctx.session, user), ctx.messages_kept_days)
     name = profile.full_name if profile else (user.display_name or "ผู้ใช้ LINE")
     buttons = [{"label": "ลบข้อมูลของฉัน", "data": "a=forget"}]
     ctx.reply(
@@ -49,11 +50,29 @@ def my_data(ctx: Context) -> None:
     )
 
 
+def kept_rows(kept: privacy.Inventory, days: int) -> list[dict[str, str]]:
+    rows = []
+    if kept.plans:
+        rows.append(
+            {"label": "แผนพัฒนาตนเอง", "value": f"{kept.plans} แผน {kept.activities} กิจกรรม"}
+        )
+    if kept.evidence:
+        rows.append({"label": "หลักฐาน", "value": f"รูปและไฟล์ {kept.evidence} รายการ"})
+    if kept.documents:
+        rows.append({"label": "เอกสารสรุป", "value": f"{kept.documents} ฉบับ"})
+    if kept.appointments:
+        rows.append({"label": "นัดหมาย", "value": f"{kept.appointments} ครั้ง"})
+    rows.append({"label": "ข้อความแชต", "value": f"{kept.messages} ข้อความ ลบเองเมื่อครบ {days} วัน"})
+    return rows
+
+
 @registry.on_postback("forget")
 def confirm_forget(ctx: Context) -> None:
     ctx.reply(
         render.text(
-            "ต้องการลบข้อมูลส่วนบุคคลทั้งหมดใช่ไหมคะ? การลบย้อนกลับไม่ได้",
+            "ต้องการลบข้อมูลส่วนบุคคลทั้งหมดใช่ไหมคะ? ระบบจะลบชื่อ เบอร์โทร รูปและไฟล์หลักฐาน "
+            "เอกสารสรุป และข้อความในแผนของคุณ เหลือไว้เพียงตัวเลขสถิติที่ไม่ระบุตัวตน "
+            "การลบย้อนกลับไม่ได้",
             [render.tap("ลบเลย", "a=forget.yes", "ลบข้อมูลของฉัน"), render.say("ไม่ลบ", "ยกเลิก")],
         )
     )
@@ -66,7 +85,22 @@ def forget(ctx: Context) -> None:
     if user.consent_at is None:
         ctx.reply(render.text("ไม่มีข้อมูลส่วนบุคคลของคุณในระบบค่ะ"))
         return
-    registration.forget(ctx.session, user)
-    audit.record(ctx.session, "user.forget", "user", user.id, actor=user)
-    ctx.reply(render.text('ลบข้อมูลส่วนบุคคลของคุณแล้วค่ะ หากต้องการใช้งานอีก พิมพ์ "ลงทะเบียน" ได้ทุกเมื่อ'))
+    done = privacy.erase(ctx.session, user, ctx.now)
+    audit.record(
+        ctx.session,
+        "user.forget",
+        "user",
+        user.id,
+        actor=user,
+        plans=done.plans,
+        evidence=done.evidence,
+        documents=done.documents,
+        messages=done.messages,
+    )
+    ctx.reply(
+        render.text(
+            "ลบข้อมูลส่วนบุคคลของคุณแล้วค่ะ รูปและไฟล์จะถูกลบออกจากที่เก็บภายในไม่กี่นาที "
+            'หากต้องการใช้งานอีก พิมพ์ "ลงทะเบียน" ได้ทุกเมื่อ'
+        )
+    )
     link_menu(ctx)

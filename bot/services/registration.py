@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bot.models import ConversationState, LeaderProfile, User
-from bot.services import areas, audit
+from bot.models import LeaderProfile, User
+from bot.services import areas, audit, privacy
 from bot.services.thai import normalize_phone, without_invisible
 
 NAME_MIN, NAME_MAX = 4, 120
@@ -29,19 +28,10 @@ def accept_consent(session: Session, user: User, now: datetime, display_name: st
 
 def refuse_consent(session: Session, user: User, now: datetime) -> None:
     """Keep only the LINE user ID and the refusal."""
-    forget(session, user)
+    privacy.erase(session, user, now)
     user.consent_refused_at = now
     user.status = "declined"
     audit.record(session, "consent.refuse", "user", user.id, actor=user)
-
-
-def forget(session: Session, user: User) -> None:
-    """Delete the personal data we hold about a user (PDPA right to erasure)."""
-    session.execute(delete(LeaderProfile).where(LeaderProfile.user_id == user.id))
-    session.execute(delete(ConversationState).where(ConversationState.user_id == user.id))
-    user.display_name = None
-    user.consent_at = None
-    user.role, user.area_code, user.status = "guest", None, "new"
 
 
 def clean_name(text: str) -> str:
