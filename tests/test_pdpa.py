@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -180,3 +181,36 @@ def test_retention_is_configurable_per_kind(app, clock, scheduler):
     with db.transaction() as session:
         left = sorted(session.scalars(select(InboxEvent.webhook_event_id)))
     assert left == ["kept-0", "kept-2"]  # failed ones stay RETENTION_FAILED_DAYS (90)
+
+
+def test_old_documents_and_audit_entries_go_after_their_retention(
+    app, clock, scheduler, line, runner
+):
+    somsri, officer = leader_and_officer(line, runner)
+    plan_id = plan_at(somsri, "approved", officer)
+    storage = app.extensions["runtime"].storage
+    source = app.instance_path + "/doc.pdf"
+    with open(source, "wb") as out:
+        out.write(b"%PDF-1.4 old document")
+    storage.put("documents/old.pdf", Path(source), "application/pdf")
+    now = clock.now()
+    with db.transaction() as session:
+        user_id = session.get(Plan, plan_id).leader_id
+        session.add(
+            SummaryDocument(
+                plan_id=plan_id,
+                requested_by=user_id,
+                status="ready",
+                storage_key="documents/old.pdf",
+                ready_at=now - timedelta(days=91),
+            )
+        )
+        session.add(AuditLog(action="old.thing", entity="user", at=now - timedelta(days=1826)))
+    scheduler.run("purge_documents")
+    scheduler.run("purge_audit")
+    assert not storage.exists("documents/old.pdf")
+    with db.transaction() as session:
+        document = session.scalar(select(SummaryDocument))
+        assert document.status == "expired" and document.storage_key is None
+        actions = set(session.scalars(select(AuditLog.action)))
+        assert "old.thing" not in actions and "plan.submit" in actions
