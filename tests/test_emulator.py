@@ -198,3 +198,19 @@ def test_an_empty_upload_is_refused(emulator_server):
         timeout=5,
     )
     assert answer.status_code == 400 and "ว่างเปล่า" in answer.json()["message"]
+
+
+def test_a_leader_who_erased_her_data_leaves_no_stand_in_to_switch_to(
+    emulator_app, emulator_server
+):
+    emulator = emulator_app.extensions["emulator"]
+    runtime = emulator_app.extensions["runtime"]
+    emulator.prepare(runtime.db, runtime.gateway, runtime.storage, clock.now())
+    people = requests.get(f"{emulator_server}/emulator/api/people", timeout=5).json()["people"]
+    leader = next(p for p in people if p["role"] == "leader" and "ส่งแล้ว" in p["label"])
+    send(emulator_server, leader["user_id"], type="postback", data="a=forget.yes", label="ลบเลย")
+    wait_for(bot_said(emulator_server, leader["user_id"], "ลบข้อมูลส่วนบุคคลของคุณแล้ว"))
+    after = requests.get(f"{emulator_server}/emulator/api/people", timeout=5).json()["people"]
+    assert len(after) == len(people)  # her plan went to a stand-in nobody can be
+    assert not any("ลบข้อมูล" in p["name"] for p in after)
+    assert next(p for p in after if p["user_id"] == leader["user_id"])["role"] != "leader"

@@ -115,6 +115,7 @@ class Emulator:
             .outerjoin(
                 Plan, (Plan.leader_id == User.id) & (Plan.fiscal_year == fiscal.year_of(today))
             )
+            .where(User.status != "erased")  # anonymous stand-ins have no LINE account to be
         ).all()
         for user, profile, status in rows:
             name = (profile.full_name if profile else None) or user.display_name or "ผู้ใช้"
