@@ -214,3 +214,19 @@ def test_old_documents_and_audit_entries_go_after_their_retention(
         assert document.status == "expired" and document.storage_key is None
         actions = set(session.scalars(select(AuditLog.action)))
         assert "old.thing" not in actions and "plan.submit" in actions
+
+
+def test_the_officers_digest_does_not_count_an_erased_leader_as_a_leader_to_follow(
+    line, runner, clock, scheduler
+):
+    clock.set("2027-02-15 09:00")
+    somsri, officer = leader_and_officer(line, runner)
+    plan_at(somsri, "draft", officer)
+    somsri.say("ข้อมูลของฉัน")
+    somsri.tap("ลบข้อมูลของฉัน")
+    somsri.tap("ลบเลย")
+    clock.set("2027-03-15 08:00")  # a Monday, a month after: she would be "silent" by now
+    scheduler.run("digest")
+    line.settle()
+    digests = [m for m in line.platform.deliveries(officer.user_id) if "สรุปประจำสัปดาห์" in str(m)]
+    assert digests == [] or all(privacy.ERASED_NAME not in str(m) for m in digests)

@@ -165,7 +165,8 @@ def districts(
         .outerjoin(
             Plan, and_(Plan.leader_id == LeaderProfile.user_id, Plan.fiscal_year == fiscal_year)
         )
-        .where(in_scope, User.role == "leader")
+        # An erased leader's anonymous stand-in counts in reports but is nobody's to-do.
+        .where(in_scope, User.role == "leader", User.status != "erased")
     ).all()
     plans_in_scope = (
         select(Plan.id)
