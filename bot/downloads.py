@@ -55,6 +55,20 @@ def _not_too_often() -> Response | None:
     return refusal
 
 
+@bp.after_request
+def _headers(response: Response) -> Response:
+    # The token in the address is the key: a link inside a served PDF must not carry it away
+    # in a Referer, and a served file must never be sniffed into a page of this origin.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"
+        )
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
 def _link_refused(exc: LinkError) -> Response:
     if exc.expired:
         return _refuse(410, "ลิงก์หมดอายุแล้ว", "กรุณาเปิดจาก LINE อีกครั้งเพื่อรับลิงก์ใหม่ค่ะ")
@@ -74,10 +88,9 @@ def plan_file(token: str) -> Response:
     with db.transaction() as session:
         plan = session.get(Plan, payload.get("p"))
         viewer = session.get(User, payload.get("u"))
-        profile = session.get(LeaderProfile, plan.leader_id) if plan else None
-        if plan is None or profile is None or viewer is None:
+        if plan is None or session.get(LeaderProfile, plan.leader_id) is None:
             return _refuse(404, "ไม่พบแผนนี้", "แผนนี้อาจถูกลบไปแล้วค่ะ")
-        if not access.can_view_leader(viewer, profile):
+        if not _viewer_may_see(session, viewer, plan.leader_id):
             audit.record(session, "plan.download.denied", "plan", plan.id, actor=viewer)
             return _refuse(403, "ไม่มีสิทธิ์ดูแผนนี้", "สิทธิ์ของบัญชีนี้เปลี่ยนไปแล้วค่ะ")
         form = plans.plan_form(session, plan)
@@ -139,7 +152,8 @@ def evidence_file(token: str) -> Response:
     with db.transaction() as session:
         row = session.get(Evidence, payload.get("e"))
         viewer = session.get(User, payload.get("u"))
-        if row is None or row.deleted_at is not None or row.status != "stored":
+        gone = row is None or row.deleted_at is not None or row.status != "stored"
+        if gone or session.get(LeaderProfile, row.uploaded_by) is None:
             return _refuse(404, "ไม่พบหลักฐานนี้", "หลักฐานนี้อาจถูกลบไปแล้วค่ะ")
         if not _viewer_may_see(session, viewer, row.uploaded_by):
             audit.record(session, "evidence.view.denied", "evidence", row.id, actor=viewer)
@@ -164,14 +178,19 @@ def summary_file(token: str) -> Response:
         job = session.get(SummaryDocument, payload.get("d"))
         viewer = session.get(User, payload.get("u"))
         plan = session.get(Plan, job.plan_id) if job else None
-        if job is None or plan is None or job.status != "ready" or not job.storage_key:
+        ready = job is not None and job.status == "ready" and job.storage_key
+        if not ready or plan is None or session.get(LeaderProfile, plan.leader_id) is None:
             return _refuse(404, "ไม่พบเอกสารนี้", "กรุณาขอเอกสารสรุปผลงานใหม่จาก LINE ค่ะ")
         if not _viewer_may_see(session, viewer, plan.leader_id):
             audit.record(session, "summary.download.denied", "plan", plan.id, actor=viewer)
             return _refuse(403, "ไม่มีสิทธิ์ดูเอกสารนี้", "สิทธิ์ของบัญชีนี้เปลี่ยนไปแล้วค่ะ")
-        audit.record(session, "summary.download", "plan", plan.id, actor=viewer)
-        key, year = job.storage_key, plan.fiscal_year
-    return _stream(key, "application/pdf", f"เอกสารสรุปผลงาน-{year}.pdf")
+        # Opened before the audit row is written: a document gone from storage was not downloaded.
+        response = _stream(
+            job.storage_key, "application/pdf", f"เอกสารสรุปผลงาน-{plan.fiscal_year}.pdf"
+        )
+        if response.status_code == 200:
+            audit.record(session, "summary.download", "plan", plan.id, actor=viewer)
+    return response
 
 
 @bp.get("/files/certificate/<token>")
