@@ -1,4 +1,9 @@
-"""`flask --app wsgi ...` commands: db, invite, richmenu, standard, demo, worker."""
+"""`flask --app wsgi ...` commands: db, invite, richmenu, standard, demo, worker.
+
+They are for operators with a shell on the server and its environment; there are no roles
+here. Every command that changes data leaves an audit row with actor_label "cli" (README,
+"Security"; tests/test_cli_audit.py).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,19 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
+from alembic.runtime.migration import MigrationContext
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from bot import migrate
 from bot.db import db
 from bot.models import InviteCode, utcnow
-from bot.services import areas, invites, standard
+from bot.services import areas, audit, invites, standard
 
 db_cli = AppGroup("db", help="Database schema.")
 invite_cli = AppGroup("invite", help="Invite codes for officers and province staff.")
@@ -23,15 +31,39 @@ richmenu_cli = AppGroup("richmenu", help="Rich menus on LINE.")
 standard_cli = AppGroup("standard", help="The standard's areas and components per fiscal year.")
 demo_cli = AppGroup("demo", help="Demo data for the emulator and for training.")
 
+CLI = "cli"  # the actor of an operator's change: a shell has no user
+
+
+def _audit(
+    session: Session, action: str, entity: str, entity_id: object = None, **detail: Any
+) -> None:
+    audit.record(session, action, entity, entity_id, actor_label=CLI, **detail)
+
+
+def _revision() -> str | None:
+    assert db.engine is not None
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
 
 @db_cli.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Bring the database to the latest schema and seed the default standard."""
     assert db.engine is not None
+    before = _revision() if inspect(db.engine).has_table("alembic_version") else None
     migrate.upgrade(db.engine, revision)
+    after = _revision()
     with db.transaction() as session:
         seeded = standard.seed_default(session)
+        _audit(
+            session,
+            "db.upgrade",
+            "schema",
+            after,
+            previous=before,
+            seeded=seeded.code if seeded else None,
+        )
     click.echo("database is up to date" + (f"; seeded standard {seeded.code}" if seeded else ""))
 
 
@@ -39,7 +71,15 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     assert db.engine is not None
+    before = _revision()
     migrate.downgrade(db.engine, revision)
+    if not inspect(db.engine).has_table("audit_log"):
+        # Down to before the audit log: the record of the downgrade goes with everything else.
+        click.echo(f"downgraded from {before}; no audit log at this revision")
+        return
+    after = _revision()
+    with db.transaction() as session:
+        _audit(session, "db.downgrade", "schema", after, previous=before)
 
 
 @db_cli.command("current")
@@ -104,6 +144,15 @@ def standard_load(path: Path, year: int, dry_run: bool) -> None:
             _, changes = standard.load_for_year(session, spec, year)
             if dry_run:
                 session.rollback()
+            else:
+                _audit(
+                    session,
+                    "standard.load",
+                    "fiscal_year",
+                    year,
+                    edition=spec.code,
+                    changes=len(changes),
+                )
     except standard.StandardError as exc:
         raise click.ClickException(f"{path} was not loaded:\n{exc}") from None
     for line in changes or ["no changes"]:
@@ -132,8 +181,10 @@ def richmenu_sync() -> None:
 
     runtime = current_app.extensions["runtime"]
     with db.transaction() as session:
-        for line in richmenu.sync(session, runtime.gateway):
-            click.echo(line)
+        lines = richmenu.sync(session, runtime.gateway)
+        _audit(session, "richmenu.sync", "richmenu", summary=lines[:20])
+    for line in lines:
+        click.echo(line)
 
 
 @demo_cli.command("seed")
@@ -146,6 +197,8 @@ def demo_seed() -> None:
     try:
         with db.transaction() as session:
             report = demo.seed(session, storage, now=clock.now())
+            if report != [demo.ALREADY_THERE]:
+                _audit(session, "demo.seed", "demo", demo.PROVINCE, people=len(demo.PEOPLE))
     except standard.StandardError as exc:
         raise click.ClickException(str(exc)) from None
     for line in report:
