@@ -418,9 +418,10 @@ def test_after_the_leader_asks_to_be_forgotten_no_link_gives_her_away(client, wo
     for name, kind in KINDS.items():
         for who in ("leader", "officer", "province", "admin"):
             response = client.get(world["links"][name, who])
-            kept = kind.kind in {"plan", "certificate"} and who != "leader"
+            kept = kind.kind == "plan" and who != "leader"
             if response.status_code == OK and kept:
-                # The department's numbers keep her plan and decision, anonymised.
+                # The department's numbers keep her plan, anonymised; no certificate is
+                # made out to nobody.
                 fine = not _shows_her(response)
             else:
                 # Her own links stop (she is a guest now); her photos, files and documents are

@@ -56,9 +56,12 @@ def _place(profile: LeaderProfile) -> str:
 
 
 def certificate_of(session: Session, decision: CommitteeDecision) -> Certificate | None:
-    """The page for one decision; None unless the leader was certified."""
+    """The page for one decision; None unless the leader was certified. A leader who had her
+    data erased has no certificate any more: one made out to nobody certifies nothing."""
     profile = session.get(LeaderProfile, decision.leader_id)
     if decision.result != "certified" or not decision.certificate_no or profile is None:
+        return None
+    if profile.user.status == "erased":
         return None
     settings = committee.settings_of(session, decision.province_code)
     return Certificate(
