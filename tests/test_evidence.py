@@ -295,3 +295,29 @@ def test_photos_never_given_an_activity_are_dropped_after_a_week(somsri, clock, 
     while storage.exists(key) and time.monotonic() < deadline:
         time.sleep(0.2)  # the intake worker purges deleted objects in the background
     assert not storage.exists(key)
+
+
+def test_the_same_photo_twice_in_one_set_is_kept_once_and_each_is_answered(somsri):
+    # Both copies are fetched at once by the two fetchers: whether one is a copy is decided
+    # when each finishes, one after the other, so they cannot both be kept.
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(photo(11), photo(11))
+    texts = [m["text"] for m in somsri.last]
+    assert texts.count("รับรูปที่ 1 แล้วค่ะ") == 1
+    assert sum("รูปนี้มีอยู่แล้ว" in t for t in texts) == 1 and len(texts) == 2
+    statuses = sorted(r.status for r in rows_of(somsri))
+    assert statuses == ["duplicate", "stored"]
+
+
+def test_photos_are_each_confirmed_once_when_line_answers_slowly(somsri, line):
+    # Confirmations go out on their own thread, in order, while the fetchers go on.
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    line.platform.hang("reply", 0.5)
+    somsri.send_photos(photo(21), photo(22), photo(23))
+    texts = sorted(m["text"] for m in somsri.last)
+    assert texts == ["รับรูปที่ 1 แล้วค่ะ", "รับรูปที่ 2 แล้วค่ะ", "รับรูปที่ 3 แล้วค่ะ"]
+    assert [r.status for r in rows_of(somsri)] == ["stored"] * 3

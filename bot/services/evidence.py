@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Evidence, Plan, PlanItem, User, utcnow
@@ -106,18 +106,28 @@ def counts(session: Session, item_ids: Iterable[int]) -> dict[int, int]:
     return {item_id: n for item_id, n in rows}
 
 
-def count_of_kind(session: Session, item_id: int, kind: str) -> int:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Evidence.plan_item_id == item_id,
-                Evidence.kind == kind,
-                Evidence.status == "stored",
-                Evidence.deleted_at.is_(None),
-            )
-        )
-        or 0
+# Run for every file the intake finishes, so built once (building is a good part of the cost).
+_COUNT_OF_KIND = select(func.count()).where(
+    Evidence.plan_item_id == bindparam("item_id"),
+    Evidence.kind == bindparam("kind"),
+    Evidence.status == "stored",
+    Evidence.deleted_at.is_(None),
+)
+_DUPLICATE_OF = (
+    select(Evidence.id)
+    .where(
+        Evidence.uploaded_by == bindparam("user_id"),
+        Evidence.content_hash == bindparam("content_hash"),
+        Evidence.status == "stored",
+        Evidence.deleted_at.is_(None),
+        Evidence.id != bindparam("own_id"),
     )
+    .limit(1)
+)
+
+
+def count_of_kind(session: Session, item_id: int, kind: str) -> int:
+    return session.scalar(_COUNT_OF_KIND, {"item_id": item_id, "kind": kind}) or 0
 
 
 def own(session: Session, user_id: int, evidence_id: int) -> Evidence | None:
@@ -127,19 +137,11 @@ def own(session: Session, user_id: int, evidence_id: int) -> Evidence | None:
     return row
 
 
-def duplicate_of(session: Session, user_id: int, content_hash: str, own_id: int) -> Evidence | None:
-    """The leader's evidence already holding these bytes, if any."""
-    return session.scalars(
-        select(Evidence)
-        .where(
-            Evidence.uploaded_by == user_id,
-            Evidence.content_hash == content_hash,
-            Evidence.status == "stored",
-            Evidence.deleted_at.is_(None),
-            Evidence.id != own_id,
-        )
-        .limit(1)
-    ).first()
+def duplicate_of(session: Session, user_id: int, content_hash: str, own_id: int) -> int | None:
+    """The id of the leader's evidence already holding these bytes, if any."""
+    return session.scalar(
+        _DUPLICATE_OF, {"user_id": user_id, "content_hash": content_hash, "own_id": own_id}
+    )
 
 
 def shown_file_name(raw: str | None) -> str | None:
