@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -109,14 +109,7 @@ def store_events(connection: Connection, events: list[dict[str, Any]]) -> None:
     connection.execute(statement, list(rows.values()))
 
 
-def claim_next(session: Session, now: datetime) -> InboxEvent | None:
-    """Lock the next event that may be handled now, or None.
-
-    Only a source's earliest pending event qualifies, so each user's events go one at a time
-    in timestamp order. The row stays locked (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
-    serialises writers) until the handling transaction ends: a worker that dies simply
-    releases it, and another worker takes it over.
-    """
+def _claim_statement() -> Select[tuple[InboxEvent]]:
     earlier = aliased(InboxEvent)
     waiting_behind = (
         select(earlier.id)
@@ -130,17 +123,33 @@ def claim_next(session: Session, now: datetime) -> InboxEvent | None:
         )
         .exists()
     )
-    return session.scalars(
+    return (
         select(InboxEvent)
         .where(
             InboxEvent.status == "pending",
-            InboxEvent.next_attempt_at <= now,
+            InboxEvent.next_attempt_at <= bindparam("now"),
             ~waiting_behind,
         )
         .order_by(InboxEvent.timestamp_ms, InboxEvent.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=InboxEvent)
-    ).first()
+    )
+
+
+# Built once: every worker runs this after each event and at each poll, and building the
+# statement cost more CPU than running it.
+_CLAIM = _claim_statement()
+
+
+def claim_next(session: Session, now: datetime) -> InboxEvent | None:
+    """Lock the next event that may be handled now, or None.
+
+    Only a source's earliest pending event qualifies, so each user's events go one at a time
+    in timestamp order. The row stays locked (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+    serialises writers) until the handling transaction ends: a worker that dies simply
+    releases it, and another worker takes it over.
+    """
+    return session.scalars(_CLAIM, {"now": now}).first()
 
 
 def count(session: Session, status: str) -> int:

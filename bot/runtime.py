@@ -108,8 +108,10 @@ class Runtime:
             self.scheduler.stop()
 
     def notify(self) -> None:
+        """Events were stored: wake an event worker. Not the background threads: their work
+        (evidence to fetch, documents to build) comes from handling events, and the event
+        workers wake them when it does; waking them here cost each a query per task."""
         self.workers.notify()
-        self.background.notify()
 
     def _send_loop(self) -> None:
         """Retries and sends left behind by a crashed process."""
