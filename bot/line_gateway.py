@@ -53,6 +53,26 @@ class LineError(Exception):
         return f"LINE {self.status or 'no answer'}: {self.message} {self.details or ''}".strip()
 
 
+# Requests whose JSON `_OnePassClient` writes itself (with pydantic's `dict`, as the SDK does).
+ONE_PASS = (ReplyMessageRequest, PushMessageRequest, MulticastRequest)
+
+
+class _OnePassClient(ApiClient):
+    """line-bot-sdk's API client, serialising message requests in one pass.
+
+    The SDK's generated `to_dict` calls each nested model's `to_dict`, and each of those runs
+    pydantic's `dict()` over its whole subtree again, so a Flex card's innermost boxes are
+    serialised once per level above them: about 2 ms of CPU for a form card, more than the
+    validation. One `dict()` with the same options (aliases, no None) at the top gives the same
+    JSON, since pydantic applies them all the way down.
+    """
+
+    def sanitize_for_serialization(self, obj: Any) -> Any:
+        if isinstance(obj, ONE_PASS):
+            obj = obj.dict(by_alias=True, exclude_none=True)
+        return super().sanitize_for_serialization(obj)
+
+
 class LineGateway:
     def __init__(
         self,
@@ -65,7 +85,7 @@ class LineGateway:
         self.timeout = timeout
         self._token = access_token
         self._limits = limits or line_limits()
-        self._api = MessagingApi(ApiClient(self._configuration(access_token, api_base_url)))
+        self._api = MessagingApi(_OnePassClient(self._configuration(access_token, api_base_url)))
         self._blob = MessagingApiBlob(
             ApiClient(self._configuration(access_token, data_api_base_url))
         )
