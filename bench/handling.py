@@ -368,11 +368,12 @@ def run(out_dir: Path, options: Options) -> list[Row]:
                     sents, stalls = load(chat, users, seconds)
                     sending = time.monotonic() - started
                     chat.wait(sents, REPLY_TIMEOUT)
+                metered = time.monotonic() - started  # the meter's window, near enough
                 other = dict(chat.other)
             finally:
                 chat.close()
     problems = log_problems(out_dir / "app-gunicorn.log")
-    return _rows(out_dir, sents, stalls, sending, other, problems, cpu)
+    return _rows(out_dir, sents, stalls, sending, other, problems, cpu, metered)
 
 
 def _cores(cpu: CpuMeter) -> str:
@@ -400,8 +401,14 @@ def _rows(
     other: dict[str, int],
     problems: dict[str, Any],
     cpu: CpuMeter,
+    metered: float,
 ) -> list[Row]:
     measured = [s for s in sents if not s.warmup]
+    # CPU time rather than cores: it hardly moves with what else the machine is doing.
+    per_event = {
+        k: 1000 * cpu.share[k] * metered / len(sents) if sents else math.nan
+        for k in ("server", "postgres")
+    }
     figures: dict[str, dict[str, float]] = {}
     for kind in ("floor", "text", "form", "back"):
         done = [1000 * (s.arrived - s.sent) for s in measured if s.kind == kind and s.arrived]
@@ -430,6 +437,7 @@ def _rows(
         "other_line_calls": other,
         "app_log_problems": problems,
         "cores": {k: v for k, v in cpu.share.items() if k != "wrk"},
+        "cpu_ms_per_event": {"app": per_event["server"], "postgres": per_event["postgres"]},
         "idle": cpu.idle,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
@@ -474,6 +482,14 @@ def _rows(
             f"{figures['back']['events']:.0f} of them ย้อนกลับ (not measured)",
             f"aim {RATE:.0f}/s, one in flight per user; {stalls} ticks found every user "
             f"waiting; {_cores(cpu)}",
+        ),
+        Row(
+            NAME,
+            "load",
+            "app CPU per event (all kinds, warm-up included)",
+            f"{per_event['server']:.1f} ms",
+            f"the gunicorn process group's CPU time while the load ran and its replies came, "
+            f"÷ {len(sents):,} events; PostgreSQL {per_event['postgres']:.1f} ms per event",
         ),
     ]
     return rows
