@@ -104,7 +104,7 @@ def erase(session: Session, user: User, now: datetime) -> Erasure:
     profile = session.get(LeaderProfile, user.id)
     mentions = _mentions(user, profile)
     plan_ids = list(session.scalars(select(Plan.id).where(Plan.leader_id == user.id)))
-    stand_in = _stand_in(session, user, profile, now) if plan_ids else None
+    stand_in = _stand_in(session, user, profile) if plan_ids else None
 
     evidence = _drop_evidence(session, user, now)
     documents = _drop_documents(session, plan_ids)
@@ -154,10 +154,10 @@ def erase(session: Session, user: User, now: datetime) -> Erasure:
     )
 
 
-def _stand_in(session: Session, user: User, profile: LeaderProfile | None, now: datetime) -> User:
+def _stand_in(session: Session, user: User, profile: LeaderProfile | None) -> User:
     stand_in = User(
         line_user_id=f"erased-{uuid.uuid4().hex}",
-        role=user.role if user.role == "leader" else "leader",
+        role="leader",  # what the reports count; an officer has no plans to move
         area_code=user.area_code or (profile.subdistrict_code if profile else None),
         status="erased",
         following=False,
