@@ -1166,7 +1166,8 @@ def _kills(
             "SELECT (SELECT count(*) FROM evidence WHERE status IN ('pending', 'fetching'))"
             " + (SELECT count(*) FROM summary_documents WHERE status = 'pending')",
         )[0][0]
-        return busy == 0 and not parts()
+        # The killed build's work folder goes with the staging sweep, once older than a lease.
+        return busy == 0 and not parts() and not workdirs()
 
     settled = wait_settled(url, SETTLE_TIMEOUT, finished)
     return {
