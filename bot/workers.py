@@ -8,7 +8,6 @@ processes agrees on who does what, and a worker that dies releases what it held.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,6 +17,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from bot import inbox, outbox, render
+from bot.background import Background
 from bot.db import Database
 from bot.models import Evidence, InboxEvent, OutboxMessage, SummaryDocument, utcnow
 
@@ -41,32 +41,6 @@ def _note_background_row(session: Session, instance: Any) -> None:
         session.info[_QUEUED_BACKGROUND] = True
 
 
-class _Wakeup:
-    """Wakes one waiting worker per notice. One event needs one worker: waking them all (as
-    an Event does) made every other one run a claim query for nothing."""
-
-    def __init__(self, limit: int) -> None:
-        self._ready = threading.Condition()
-        self._notices = 0
-        self._limit = max(limit, 1)  # more notices than workers wake nobody more
-
-    def notify(self) -> None:
-        with self._ready:
-            self._notices = min(self._notices + 1, self._limit)
-            self._ready.notify()
-
-    def wait(self, timeout: float) -> None:
-        with self._ready:
-            if not self._notices:
-                self._ready.wait(timeout)
-            if self._notices:
-                self._notices -= 1
-
-    def wake_all(self) -> None:
-        with self._ready:
-            self._ready.notify_all()
-
-
 class EventWorkers:
     def __init__(
         self,
@@ -83,48 +57,18 @@ class EventWorkers:
         self.count = count
         self.poll_seconds = poll_seconds
         self.after = after  # told after an event that queued background work (see above)
-        self._wakeup = _Wakeup(count)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads = Background([self.work_once], count, poll_seconds, name="inbox")
 
     # Life cycle ------------------------------------------------------------------------
     def start(self) -> None:
-        self._stop.clear()
-        for n in range(self.count):
-            thread = threading.Thread(target=self._run, name=f"inbox-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._threads.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wakeup.wake_all()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads = []
+        self._threads.stop(timeout)
 
     def notify(self) -> None:
         """New events were stored: wake a worker now rather than at the next poll."""
-        self._wakeup.notify()
-
-    def _run(self) -> None:
-        streak = 0
-        while not self._stop.is_set():
-            try:
-                worked = self.work_once()
-            except Exception:
-                # The database may be restarting; keep the thread alive and try again.
-                log.exception("event worker: unexpected error")
-                worked = False
-            if worked:
-                streak += 1
-                if streak > 1:
-                    # Events one after another: a backlog, so bring in one more worker (who
-                    # does the same if it finds one too) instead of leaving it to the poll.
-                    self._wakeup.notify()
-                continue
-            streak = 0
-            # Every worker still polls: events stored by another process wake nobody here.
-            self._wakeup.wait(self.poll_seconds)
+        self._threads.notify()
 
     # Work ------------------------------------------------------------------------------
     def work_once(self) -> bool:
