@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -69,31 +70,27 @@ class Erasure:
 
 
 def inventory(session: Session, user: User) -> Inventory:
+    """One statement: a count per kind, in `Inventory`'s order."""
     plan_ids = select(Plan.id).where(Plan.leader_id == user.id)
 
-    def count(query: object) -> int:
-        return int(session.scalar(query) or 0)  # type: ignore[arg-type]
+    def count(column: Any, *where: ColumnElement[bool]) -> Any:
+        return select(func.count(column)).where(*where).scalar_subquery()
 
-    return Inventory(
-        plans=count(select(func.count()).select_from(Plan).where(Plan.leader_id == user.id)),
-        activities=count(select(func.count(PlanItem.id)).where(PlanItem.plan_id.in_(plan_ids))),
-        evidence=count(
-            select(func.count(Evidence.id)).where(
-                Evidence.uploaded_by == user.id, Evidence.deleted_at.is_(None)
-            )
-        ),
-        documents=count(
-            select(func.count(SummaryDocument.id)).where(
-                SummaryDocument.plan_id.in_(plan_ids), SummaryDocument.status == "ready"
-            )
-        ),
-        appointments=count(
-            select(func.count(Appointment.id)).where(Appointment.leader_id == user.id)
-        ),
-        messages=count(
-            select(func.count(InboxEvent.id)).where(InboxEvent.source_key == user.line_user_id)
-        ),
-    )
+    row = session.execute(
+        select(
+            count(Plan.id, Plan.leader_id == user.id),
+            count(PlanItem.id, PlanItem.plan_id.in_(plan_ids)),
+            count(Evidence.id, Evidence.uploaded_by == user.id, Evidence.deleted_at.is_(None)),
+            count(
+                SummaryDocument.id,
+                SummaryDocument.plan_id.in_(plan_ids),
+                SummaryDocument.status == "ready",
+            ),
+            count(Appointment.id, Appointment.leader_id == user.id),
+            count(InboxEvent.id, InboxEvent.source_key == user.line_user_id),
+        )
+    ).one()
+    return Inventory(*(int(n or 0) for n in row))
 
 
 def erase(session: Session, user: User, now: datetime) -> Erasure:
@@ -228,13 +225,9 @@ def _anonymise_appointments(session: Session, leader_id: int, now: datetime) -> 
 def _drop_evidence(session: Session, user: User, now: datetime) -> int:
     """Hide every photo and file she sent; `bot.intake` purges the objects nobody else uses."""
     mine = Evidence.uploaded_by == user.id
-    alive = int(
-        session.scalar(select(func.count(Evidence.id)).where(mine, Evidence.deleted_at.is_(None)))
-        or 0
-    )
-    session.execute(
+    alive = session.execute(
         update(Evidence).where(mine, Evidence.deleted_at.is_(None)).values(deleted_at=now)
-    )
+    ).rowcount
     session.execute(
         update(Evidence)
         .where(mine)
@@ -248,7 +241,7 @@ def _drop_evidence(session: Session, user: User, now: datetime) -> int:
             last_error=None,
         )
     )
-    return alive
+    return int(alive or 0)
 
 
 def _drop_documents(session: Session, plan_ids: list[int]) -> int:
