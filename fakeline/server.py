@@ -213,7 +213,8 @@ class FakeLine:
             self._errors: list[str] = []
             self._deliveries: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
             self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
-            self._hangs: defaultdict[str, deque[float]] = defaultdict(deque)
+            # (seconds, whether the work is done before the wait or after it)
+            self._hangs: defaultdict[str, deque[tuple[float, bool]]] = defaultdict(deque)
             self._reply_tokens: dict[str, tuple[str, float]] = {}  # token -> (user, expiry)
             self._retry_keys: dict[str, _Accepted] = {}
             self._friends: set[str] = set()  # who a broadcast reaches
@@ -280,11 +281,16 @@ class FakeLine:
         with self._lock:
             self._failures[endpoint].extend([failure] * times)
 
-    def hang(self, endpoint: str, seconds: float, times: int = 1) -> None:
-        """The next `times` calls to `endpoint` wait `seconds`, then answer as usual."""
+    def hang(
+        self, endpoint: str, seconds: float, times: int = 1, *, done_first: bool = False
+    ) -> None:
+        """The next `times` calls to `endpoint` wait `seconds`, then answer as usual. With
+        `done_first` the work is done at once and only the answer is late, as when LINE's
+        answer is lost on the way: a retry then always finds the work done, however busy the
+        machine running the test is."""
         self._check_endpoint(endpoint)
         with self._lock:
-            self._hangs[endpoint].extend([seconds] * times)
+            self._hangs[endpoint].extend([(seconds, done_first)] * times)
 
     # ----- what tests read -------------------------------------------------------------------
 
@@ -419,8 +425,17 @@ class FakeLine:
                 },
             )
         with self._lock:
-            hang = self._hangs[record.endpoint].popleft() if self._hangs[record.endpoint] else 0
+            hangs = self._hangs[record.endpoint]
+            hang, done_first = hangs.popleft() if hangs else (0.0, False)
+        if done_first:
+            answer = self._work(record, args, request_id)
+            time.sleep(hang)
+            return answer
         time.sleep(hang)
+        return self._work(record, args, request_id)
+
+    def _work(self, record: Recorded, args: dict[str, str], request_id: str) -> Response:
+        """Injected failures first, then what LINE would do."""
         with self._lock:
             failures = self._failures[record.endpoint]
             failure = failures.popleft() if failures else None

@@ -309,6 +309,16 @@ def test_a_hang_times_the_client_out_but_the_push_still_lands(fake: FakeLine) ->
     assert fake.texts(USER) == ["ช้า"]
 
 
+def test_a_hang_with_the_work_done_first_delivers_before_answering(fake: FakeLine) -> None:
+    key = {"X-Line-Retry-Key": str(uuid.uuid4())}
+    fake.hang("push", 2.0, done_first=True)
+    with pytest.raises(requests.Timeout):
+        push(fake, [text("ส่งแล้ว")], headers=key, timeout=0.2)
+    # Delivered although the answer is still on its way: a retry at once finds it done.
+    assert fake.texts(USER) == ["ส่งแล้ว"] and fake.requests[0].status == 0
+    assert push(fake, [text("ส่งแล้ว")], headers=key).status_code == 409
+
+
 def test_wait_for_polls_until_true_and_explains_a_timeout(fake: FakeLine) -> None:
     timer = threading.Timer(0.1, lambda: push(fake, [text("มาแล้ว")]))
     timer.start()

@@ -51,9 +51,8 @@ def test_push_retries_5xx_and_429_with_the_same_retry_key(line):
 def test_a_push_that_timed_out_but_arrived_is_not_sent_twice(line):
     """LINE accepted it but we never saw the answer: the retry gets 409, counted as sent."""
     person = line.user()
-    # Longer than the bot's 2 s time-out, shorter than time-out + first backoff (1 s), so the
-    # hung request is accepted before the retry arrives.
-    line.platform.hang("push", seconds=2.5)
+    # Longer than the bot's 2 s time-out; LINE did the work at once, only its answer is late.
+    line.platform.hang("push", seconds=2.5, done_first=True)
     push(person.user_id, "ครั้งเดียวเท่านั้น")
     line.settle(timeout=30)
     statuses = [r.status for r in line.platform.requests if r.endpoint == "push"]
@@ -66,7 +65,8 @@ def test_a_reply_that_timed_out_but_arrived_is_not_pushed_again(line):
     """A reply has no retry key: after no answer it is tried again as a reply, and LINE's
     "invalid reply token" then means the first try spent it."""
     person = line.user()
-    line.platform.hang("reply", seconds=2.5)  # past the bot's 2 s time-out, then accepted
+    # Past the bot's 2 s time-out; the reply was delivered at once, only LINE's answer is late.
+    line.platform.hang("reply", seconds=2.5, done_first=True)
     token = line.platform.issue_reply_token(person.user_id)
     line.send(events.text_event(person.user_id, "ช่วยเหลือ", token))
     line.settle(timeout=30)
