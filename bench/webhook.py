@@ -55,12 +55,16 @@ LUA = Path(__file__).with_name("webhook.lua")
 REPLY_TOKEN_SECONDS = 60  # how long LINE accepts a reply token
 START_SLACK = 30  # seconds from writing the bodies to the start of the load, at most
 BARE_TARGET = "bare Flask (signature only)"
-# How the app is laid out: event workers inside the web processes (the default), or web
-# processes that only store and answer, with one niced `flask worker` process beside them.
-LAYOUTS = ("inprocess", "separate")
+# How the app is laid out: event workers inside the web processes (the default); web
+# processes that only store and answer, with one niced `flask worker` process beside them;
+# or web processes alone during the load, the worker process started when it stops. The last
+# is a deployment with its workers on another machine, which two cores can only play in turn:
+# it measures what acknowledging costs, the thing the bare endpoint is compared with.
+LAYOUTS = ("inprocess", "separate", "deferred")
 APP_TARGETS = {
     "inprocess": "app, workers in the web processes",
     "separate": "app, web + niced worker process",
+    "deferred": "app, web alone (worker after the load)",
 }
 
 
@@ -136,9 +140,18 @@ def run(out_dir: Path, options: Options) -> list[Row]:
 
         # 2. The app, once per layout, each on a fresh database.
         rows = _load_rows(BARE_TARGET, bare, None)
-        for layout in LAYOUTS:
+        for layout in chosen_layouts():
             rows += _run_app(layout, wrk, fake, bare, users, rng, tmp, common_env, options, out_dir)
     return rows
+
+
+def chosen_layouts() -> list[str]:
+    """The app layouts to run: all, or those BENCH_WEBHOOK_LAYOUTS names (comma-separated)."""
+    names = os.environ.get("BENCH_WEBHOOK_LAYOUTS", ",".join(LAYOUTS)).split(",")
+    unknown = set(names) - set(LAYOUTS)
+    if unknown:
+        raise RuntimeError(f"BENCH_WEBHOOK_LAYOUTS: unknown {', '.join(sorted(unknown))}")
+    return [layout for layout in LAYOUTS if layout in names]
 
 
 def _run_app(
@@ -155,7 +168,7 @@ def _run_app(
 ) -> list[Row]:
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     name = f"app-{layout}"
-    separate = layout == "separate"
+    separate = layout != "inprocess"
     fake.reset()  # each layout counts its own LINE calls
     app_env = {
         **common_env,
@@ -164,7 +177,7 @@ def _run_app(
         "DATABASE_URL": database_url,
         "INBOX_WORKERS": os.environ.get("INBOX_WORKERS", "4"),
         "RUN_SCHEDULER": "false",
-        # "separate": web processes only store and answer; a niced worker process handles.
+        # Else the web processes only store and answer; a niced worker process handles.
         "RUN_WORKERS": "0" if separate else "1",
     }
     reset_database(database_url)
@@ -182,12 +195,18 @@ def _run_app(
         server = stack.enter_context(
             Server(name, app_argv, app_env, out_dir / f"{name}-gunicorn.log")
         )
-        if separate:
-            stack.enter_context(_worker_process(app_env, out_dir / f"{name}-worker.log"))
-        _post_all(server.url, warmup)
-        _wait_idle(server.url, timeout=60)
+        worker_log = out_dir / f"{name}-worker.log"
+        with ExitStack() as warming:
+            if separate:
+                warming.enter_context(_worker_process(app_env, worker_log))
+            _post_all(server.url, warmup)
+            _wait_idle(server.url, timeout=60)
+            if layout == "separate":
+                stack.enter_context(warming.pop_all())
         log(f"{name}: {options.connections} connections for {options.seconds}s")
         app = run_wrk(wrk, server, tmp / f"{name}-", options, out_dir / f"{name}-wrk.txt")
+        if layout == "deferred":
+            stack.enter_context(_worker_process(app_env, worker_log.with_suffix(".after.log")))
         log(f"{name}: load stopped; waiting up to {options.drain_timeout:.0f}s for the backlog")
         drain = wait_drained(server.url, options.drain_timeout, out_dir / f"{name}-drain.csv")
     app.server_200s = count_200s(out_dir / f"{name}-access.log")
