@@ -24,7 +24,7 @@ import urllib3
 from PIL import Image
 
 from bench import fake_line
-from bench.harness import Options, Row, log
+from bench.harness import Options, Row, children_cpu, log
 
 NAME = "evidence"
 PHOTOS = 100
@@ -37,20 +37,6 @@ USER_ID = "U" + "b" * 32
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def children_cpu() -> float:
-    """CPU seconds used so far by this process's running children: the fake LINE."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for task in Path("/proc/self/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # ended meanwhile
-                continue
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
 
 
 class PeakRss:

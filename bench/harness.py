@@ -148,8 +148,8 @@ def _machine_busy() -> tuple[float, float]:
     return (sum(fields) - idle) / _TICK, sum(fields) / _TICK
 
 
-def _process_cpu() -> dict[int, tuple[int, str, float]]:
-    """pid -> (process group, command name, CPU seconds used so far) for every process."""
+def _process_cpu() -> dict[int, tuple[int, str, float, int]]:
+    """pid -> (process group, command name, CPU seconds used so far, parent) for every process."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -161,8 +161,15 @@ def _process_cpu() -> dict[int, tuple[int, str, float]]:
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         rest = raw[raw.rindex(")") + 2 :].split()
         # After the name: state ppid pgrp ...; utime and stime are fields 14 and 15 of stat.
-        found[int(entry.name)] = (int(rest[2]), name, (int(rest[11]) + int(rest[12])) / _TICK)
+        cpu = (int(rest[11]) + int(rest[12])) / _TICK
+        found[int(entry.name)] = (int(rest[2]), name, cpu, int(rest[1]))
     return found
+
+
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's running children (e.g. a fake LINE)."""
+    me = os.getpid()
+    return sum(cpu for _, _, cpu, parent in _process_cpu().values() if parent == me)
 
 
 def _rusage(who: int) -> float:
@@ -198,7 +205,7 @@ class CpuMeter:
             "wrk": _rusage(resource.RUSAGE_CHILDREN) - self._children,
             "fake": _rusage(resource.RUSAGE_SELF) - self._self,  # this process: the fake LINE
         }
-        for pid, (group, name, cpu) in _process_cpu().items():
+        for pid, (group, name, cpu, _) in _process_cpu().items():
             before = self._procs.get(pid)
             delta = cpu - (before[2] if before and before[1] == name else 0.0)
             if group == self.server_group:
