@@ -39,13 +39,14 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-class PeakRss:
-    """Samples this process's resident memory every 5 ms; `peak - start` is the growth. Also
-    counts the CPU this process (`user`, `system`) and the fake LINE (`fake`) used meanwhile:
-    the bot's threads share one interpreter lock, so its CPU per file is what bounds the rate."""
+class Usage:
+    """What this process used during a span: its resident memory sampled every 5 ms
+    (`peak - start` is the growth) and its CPU (`user`, `system`), and the fake LINE's CPU
+    (`fake`). The bot's threads share one interpreter lock, so its CPU per file is what bounds
+    the ingest rate."""
 
-    def __enter__(self) -> PeakRss:
-        self._usage = resource.getrusage(resource.RUSAGE_SELF)
+    def __enter__(self) -> Usage:
+        self._rusage = resource.getrusage(resource.RUSAGE_SELF)
         self._fake = children_cpu()
         self.start = self.peak = rss_mb()
         self._stop = threading.Event()
@@ -62,8 +63,8 @@ class PeakRss:
         self._thread.join()
         self.peak = max(self.peak, rss_mb())
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        self.user = usage.ru_utime - self._usage.ru_utime
-        self.system = usage.ru_stime - self._usage.ru_stime
+        self.user = usage.ru_utime - self._rusage.ru_utime
+        self.system = usage.ru_stime - self._rusage.ru_stime
         self.fake = children_cpu() - self._fake
 
     @property
@@ -242,11 +243,11 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
     ids = ["8000", *(str(9000 + n) for n in range(PHOTOS))]
 
     (tmp / "copy").mkdir()
-    with PeakRss() as copy_memory:
+    with Usage() as copy_usage:
         copy_seconds = plain_copy(base_url, ids, tmp / "copy")
-    log(f"evidence: plain copy {copy_seconds:.2f} s, +{copy_memory.growth:.1f} MB")
+    log(f"evidence: plain copy {copy_seconds:.2f} s, +{copy_usage.growth:.1f} MB")
 
-    with PeakRss() as ingest_memory:
+    with Usage() as ingest_usage:
         started = time.perf_counter()
         for start in range(0, len(ids), 10):  # LINE batches events per webhook
             post(ids[start : start + 10])
@@ -265,22 +266,22 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
         statuses = dict(
             session.execute(select(Evidence.status, func.count()).group_by(Evidence.status)).all()
         )
-    log(f"evidence: ingest {ingest_seconds:.2f} s, +{ingest_memory.growth:.1f} MB, {statuses}")
+    log(f"evidence: ingest {ingest_seconds:.2f} s, +{ingest_usage.growth:.1f} MB, {statuses}")
     summary = {
         "bytes": total,
         "copy_seconds": copy_seconds,
-        "copy_rss_growth_mb": copy_memory.growth,
+        "copy_rss_growth_mb": copy_usage.growth,
         "ingest_seconds": ingest_seconds,
         "confirmed_seconds": confirmed_seconds,
         "copy_after_seconds": copy_after,
-        "ingest_rss_growth_mb": ingest_memory.growth,
-        "ingest_cpu_user_s": ingest_memory.user,
-        "ingest_cpu_system_s": ingest_memory.system,
-        "ingest_fake_cpu_s": ingest_memory.fake,
-        "copy_cpu_user_s": copy_memory.user,
-        "copy_cpu_system_s": copy_memory.system,
-        "copy_fake_cpu_s": copy_memory.fake,
-        "rss_before_ingest_mb": ingest_memory.start,
+        "ingest_rss_growth_mb": ingest_usage.growth,
+        "ingest_cpu_user_s": ingest_usage.user,
+        "ingest_cpu_system_s": ingest_usage.system,
+        "ingest_fake_cpu_s": ingest_usage.fake,
+        "copy_cpu_user_s": copy_usage.user,
+        "copy_cpu_system_s": copy_usage.system,
+        "copy_fake_cpu_s": copy_usage.fake,
+        "rss_before_ingest_mb": ingest_usage.start,
         "statuses": statuses,
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
@@ -291,8 +292,8 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
             NAME,
             f"{PHOTOS} photos of 3 MB + {VIDEO_MB} MB video",
             "peak RSS growth of the bot process",
-            f"{ingest_memory.growth:.1f} MB",
-            f"aim < 30 MB; plain copy +{copy_memory.growth:.1f} MB",
+            f"{ingest_usage.growth:.1f} MB",
+            f"aim < 30 MB; plain copy +{copy_usage.growth:.1f} MB",
         ),
         Row(
             NAME,
@@ -307,15 +308,15 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
             NAME,
             f"{PHOTOS} photos of 3 MB + {VIDEO_MB} MB video",
             "CPU of the bot process during the ingest (user + system)",
-            _cpu(ingest_memory, files),
-            f"plain copy {_cpu(copy_memory, files)}; the fake LINE {ingest_memory.fake:.2f} s "
-            f"during the ingest, {copy_memory.fake:.2f} s during the copy",
+            _cpu(ingest_usage, files),
+            f"plain copy {_cpu(copy_usage, files)}; the fake LINE {ingest_usage.fake:.2f} s "
+            f"during the ingest, {copy_usage.fake:.2f} s during the copy",
         ),
         Row(NAME, "outcome", "evidence rows by status", json.dumps(statuses), "all stored"),
     ]
 
 
-def _cpu(span: PeakRss, files: int) -> str:
+def _cpu(span: Usage, files: int) -> str:
     used = span.user + span.system
     return (
         f"{used:.2f} s, {used / files * 1000:.1f} ms per file "

@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository: gunicorn runs from here
 HOST = "127.0.0.1"  # every server and every load stays on loopback
@@ -148,8 +148,15 @@ def _machine_busy() -> tuple[float, float]:
     return (sum(fields) - idle) / _TICK, sum(fields) / _TICK
 
 
-def _process_cpu() -> dict[int, tuple[int, str, float, int]]:
-    """pid -> (process group, command name, CPU seconds used so far, parent) for every process."""
+class ProcessCpu(NamedTuple):
+    group: int  # process group
+    name: str  # command name
+    cpu: float  # CPU seconds used so far
+    parent: int
+
+
+def _process_cpu() -> dict[int, ProcessCpu]:
+    """pid -> its group, name, CPU seconds and parent, for every process."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -162,14 +169,14 @@ def _process_cpu() -> dict[int, tuple[int, str, float, int]]:
         rest = raw[raw.rindex(")") + 2 :].split()
         # After the name: state ppid pgrp ...; utime and stime are fields 14 and 15 of stat.
         cpu = (int(rest[11]) + int(rest[12])) / _TICK
-        found[int(entry.name)] = (int(rest[2]), name, cpu, int(rest[1]))
+        found[int(entry.name)] = ProcessCpu(int(rest[2]), name, cpu, int(rest[1]))
     return found
 
 
 def children_cpu() -> float:
     """CPU seconds used so far by this process's running children (e.g. a fake LINE)."""
     me = os.getpid()
-    return sum(cpu for _, _, cpu, parent in _process_cpu().values() if parent == me)
+    return sum(p.cpu for p in _process_cpu().values() if p.parent == me)
 
 
 def _rusage(who: int) -> float:
@@ -205,12 +212,12 @@ class CpuMeter:
             "wrk": _rusage(resource.RUSAGE_CHILDREN) - self._children,
             "fake": _rusage(resource.RUSAGE_SELF) - self._self,  # this process: the fake LINE
         }
-        for pid, (group, name, cpu, _) in _process_cpu().items():
+        for pid, now in _process_cpu().items():
             before = self._procs.get(pid)
-            delta = cpu - (before[2] if before and before[1] == name else 0.0)
-            if group == self.server_group:
+            delta = now.cpu - (before.cpu if before and before.name == now.name else 0.0)
+            if now.group == self.server_group:
                 used["server"] += delta
-            elif name.startswith("postgres"):
+            elif now.name.startswith("postgres"):
                 used["postgres"] += delta
         # Processes that ended inside the window (short-lived backends) land in "other".
         used["other"] = max(busy - sum(used.values()), 0.0)

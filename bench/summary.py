@@ -219,7 +219,7 @@ def measure(mode: str, config: dict[str, str], out_dir: Path) -> dict[str, Any]:
     from pypdf import PdfReader
     from sqlalchemy import select
 
-    from bench.evidence import PeakRss
+    from bench.evidence import Usage
     from bot import create_app
     from bot.db import db
     from bot.documents.pdf import render_pdf
@@ -243,7 +243,7 @@ def measure(mode: str, config: dict[str, str], out_dir: Path) -> dict[str, Any]:
             with db.transaction() as session:
                 leader = session.scalar(select(User).where(User.line_user_id == USER_ID))
                 request(session, session.get(Plan, plan_id), leader)
-        with PeakRss() as memory:
+        with Usage() as memory:
             started = time.perf_counter()
             if mode == "summary":
                 if not runtime.summaries.work_once():
