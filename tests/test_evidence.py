@@ -121,6 +121,30 @@ def test_from_an_activity_card_each_photo_is_counted(somsri):
     assert [r.status for r in rows_of(somsri)].count("duplicate") == 1
 
 
+def test_what_she_sends_is_fetched_at_once_not_at_the_next_poll(somsri, app):
+    """The event worker that stores an evidence row (or a summary document to build) wakes
+    the background threads; their poll is the fallback for rows written by other processes.
+    With the poll made an hour long, only that wake can finish these within `settle`'s bound."""
+    background = app.extensions["runtime"].background
+    background.stop()
+    background.poll_seconds = 3600
+    background.start()
+    time.sleep(0.2)  # let each thread make its first round and go to sleep
+
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    somsri.send_photos(photo(11))
+    assert somsri.last_text == "รับรูปที่ 1 แล้วค่ะ"
+    (row,) = rows_of(somsri)
+    assert row.status == "stored" and row.thumb_key is not None
+
+    somsri.say("ความคืบหน้า")
+    somsri.tap("เอกสารสรุปผลงาน (PDF)")
+    pushed = [m for m in somsri.chat.platform.deliveries(somsri.user_id) if "เปิดเอกสาร" in str(m)]
+    assert pushed, "the summary document was not built"
+
+
 def test_a_fetch_that_fails_twice_then_succeeds(somsri, line):
     somsri.say("แผนของฉัน")
     somsri.tap("ดูกิจกรรม")
