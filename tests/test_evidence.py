@@ -121,7 +121,7 @@ def test_from_an_activity_card_each_photo_is_counted(somsri):
     assert [r.status for r in rows_of(somsri)].count("duplicate") == 1
 
 
-def test_what_she_sends_is_fetched_at_once_not_at_the_next_poll(somsri, app):
+def test_what_she_sends_is_fetched_at_once_not_at_the_next_poll(somsri, app, line):
     """The event worker that stores an evidence row (or a summary document to build) wakes
     the background threads; their poll is the fallback for rows written by other processes.
     With the poll made an hour long, only that wake can finish these within `settle`'s bound."""
@@ -129,7 +129,7 @@ def test_what_she_sends_is_fetched_at_once_not_at_the_next_poll(somsri, app):
     background.stop()
     background.poll_seconds = 3600
     background.start()
-    time.sleep(0.2)  # let each thread make its first round and go to sleep
+    time.sleep(0.2)  # each thread's first round finds nothing; then they sleep
 
     somsri.say("แผนของฉัน")
     somsri.tap("ดูกิจกรรม")
@@ -141,7 +141,7 @@ def test_what_she_sends_is_fetched_at_once_not_at_the_next_poll(somsri, app):
 
     somsri.say("ความคืบหน้า")
     somsri.tap("เอกสารสรุปผลงาน (PDF)")
-    pushed = [m for m in somsri.chat.platform.deliveries(somsri.user_id) if "เปิดเอกสาร" in str(m)]
+    pushed = [m for m in line.platform.deliveries(somsri.user_id) if "เปิดเอกสาร" in str(m)]
     assert pushed, "the summary document was not built"
 
 
