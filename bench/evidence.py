@@ -99,14 +99,15 @@ def write_out() -> None:
     os.sync()
 
 
-def plain_copy(base_url: str, ids: list[str], target: Path, stored: bool = False) -> float:
-    """Copy the files with urllib3 on FETCHERS threads; the time it took. With `stored`, each
-    goes through the bot's own `storage.spool` and `put` instead of a plain write: hashed,
-    synced to disk and moved under its hash, what keeping a file safely costs at the least."""
+def copy_files(base_url: str, ids: list[str], target: Path, *, stored: bool = False) -> float:
+    """Copy the files with urllib3 on FETCHERS threads (the plain copy); the time it took. With
+    `stored`, each goes through the bot's own `storage.spool` and `put` instead of a plain
+    write: hashed, synced to disk and moved under its hash, what keeping a file safely costs
+    at the least."""
     from bot.storage import LocalStorage, spool
 
     http = urllib3.PoolManager(maxsize=FETCHERS)
-    storage = LocalStorage(target)
+    storage = LocalStorage(target) if stored else None
 
     def copy(message_id: str) -> None:
         response = http.request(
@@ -115,7 +116,7 @@ def plain_copy(base_url: str, ids: list[str], target: Path, stored: bool = False
             headers={"Authorization": "Bearer bench-access-token"},
             preload_content=False,
         )
-        if stored:
+        if storage is not None:
             spooled = spool(storage, response.stream(64 * 1024), None)
             storage.put(spooled.sha256, spooled.path, "application/octet-stream")
         else:
@@ -262,10 +263,10 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
 
     (tmp / "copy").mkdir()
     with Usage() as copy_usage:
-        copy_seconds = plain_copy(base_url, ids, tmp / "copy")
+        copy_seconds = copy_files(base_url, ids, tmp / "copy")
     log(f"evidence: plain copy {copy_seconds:.2f} s, +{copy_usage.growth:.1f} MB")
     (tmp / "stored-copy").mkdir()
-    stored_copy = plain_copy(base_url, ids, tmp / "stored-copy", stored=True)
+    stored_copy = copy_files(base_url, ids, tmp / "stored-copy", stored=True)
     log(f"evidence: copy hashed, synced and stored like the bot's {stored_copy:.2f} s")
 
     write_out()
@@ -282,7 +283,7 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
     runtime.stop()
     watcher.close()
     (tmp / "copy-after").mkdir()
-    copy_after = plain_copy(base_url, ids, tmp / "copy-after")
+    copy_after = copy_files(base_url, ids, tmp / "copy-after")
     log(f"evidence: plain copy after the ingest {copy_after:.2f} s")
     with db.transaction() as session:
         statuses = dict(
