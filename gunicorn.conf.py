@@ -11,6 +11,10 @@ from bot.config import environment
 _env = environment()
 # No LINE channel: the emulator, whose fake LINE and chats live in one process.
 EMULATOR = not (_env.get("LINE_CHANNEL_SECRET") or _env.get("LINE_CHANNEL_ACCESS_TOKEN"))
+if not _env.get("INBOX_WRITER"):
+    # Each web process commits webhook events through a child process of its own, so that
+    # answering LINE does not wait for the interpreter lock (bot/inbox_process.py).
+    os.environ["INBOX_WRITER"] = "process"
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = 1 if EMULATOR else int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -39,6 +43,8 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]
-    runtime = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("runtime")
-    if runtime:
-        runtime.stop()
+    extensions = worker.wsgi.extensions if getattr(worker, "wsgi", None) else {}
+    if extensions.get("runtime"):
+        extensions["runtime"].stop()
+    if extensions.get("inbox_writer"):
+        extensions["inbox_writer"].stop()

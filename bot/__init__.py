@@ -63,13 +63,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     import handlers  # noqa: F401 - registers every handler with the registry
     from bot import cli, downloads, web, webhook
+    from bot.inbox_process import InboxWriterProcess
     from bot.inbox_writer import InboxWriter
     from bot.runtime import Runtime
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(downloads.bp)
     web.init_app(app)
-    app.extensions["inbox_writer"] = InboxWriter(db)
+    if app.config["INBOX_WRITER"] == "process":
+        app.extensions["inbox_writer"] = InboxWriterProcess(app.config["DATABASE_URL"])
+    else:
+        app.extensions["inbox_writer"] = InboxWriter(db)
+    app.wsgi_app = webhook.Webhook(app, app.wsgi_app)  # type: ignore[method-assign]
     cli.init_app(app)
     app.extensions["runtime"] = Runtime(app, db)
     return app

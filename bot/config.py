@@ -66,6 +66,13 @@ def _bool(env: Mapping[str, Any], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false")
 
 
+def _choice(env: Mapping[str, Any], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = str(env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of: {', '.join(choices)}")
+    return value
+
+
 def _clock(env: Mapping[str, Any], name: str, default: str) -> tuple[int, int]:
     """A time of day written HH:MM."""
     raw = str(env.get(name) or default).strip()
@@ -157,6 +164,9 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": _secret_key(env, instance_path),
         "INBOX_WORKERS": _int(env, "INBOX_WORKERS", 4, 0, 64),
+        # Who commits webhook events: a thread of the web process, or a child process of its
+        # own (bot/inbox_process.py; what gunicorn.conf.py picks unless told otherwise).
+        "INBOX_WRITER": _choice(env, "INBOX_WRITER", "thread", ("thread", "process")),
         # Threads fetching evidence and building documents (off the event workers' path).
         "BACKGROUND_WORKERS": _int(env, "BACKGROUND_WORKERS", 2, 0, 32),
         # Where evidence goes: a directory (default instance/evidence) or s3://bucket/prefix.

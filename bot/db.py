@@ -20,7 +20,11 @@ class Database:
         self._sessions: sessionmaker[Session] | None = None
 
     def init_app(self, app: Flask) -> None:
-        url = app.config["DATABASE_URL"]
+        self.configure(app.config["DATABASE_URL"])
+        app.extensions["db"] = self
+
+    def configure(self, url: str) -> None:
+        """The engine for this URL, tuned as the app uses it (also for processes without Flask)."""
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             _sqlite_pragmas(engine)
@@ -39,7 +43,6 @@ class Database:
             )
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        app.extensions["db"] = self
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any
+
+from sqlalchemy import Connection
 
 from bot import inbox
 from bot.db import Database
@@ -30,6 +34,7 @@ class InboxWriter:
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._stopping = False
 
     def store(self, events: list[dict[str, Any]]) -> None:
         """Store the events durably; raises if they could not be (the caller answers 5xx)."""
@@ -39,6 +44,12 @@ class InboxWriter:
             self._queue.append((events, done))
             self._ready.notify()
         done.result(timeout=WAIT_SECONDS)
+
+    def stop(self) -> None:
+        """Let the writer thread end once what is queued is stored."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
 
     def _ensure_thread(self) -> None:
         # Started on first use, and again in a forked child (threads do not survive a fork).
@@ -51,25 +62,37 @@ class InboxWriter:
         while True:
             with self._ready:
                 while not self._queue:
+                    if self._stopping:
+                        return
                     self._ready.wait()
                 batch = self._queue[:MAX_BATCH_REQUESTS]
                 del self._queue[:MAX_BATCH_REQUESTS]
             self._write(batch)
 
     def _write(self, batch: list[tuple[list[dict[str, Any]], Future[None]]]) -> None:
-        try:
-            # A Core connection, not an ORM session: nothing here needs the ORM's bookkeeping.
-            with self.db.connection() as connection:
-                inbox.store_events(connection, [e for events, _ in batch for e in events])
-        except Exception:
-            if len(batch) == 1:
-                log.exception("storing webhook events failed")
-                batch[0][1].set_exception(RuntimeError("events not stored"))
-                return
-            # One request's events may be what fails: store each on its own, so the others
-            # are not refused (and redelivered by LINE) with it.
-            for item in batch:
-                self._write([item])
-            return
-        for _, done in batch:
-            done.set_result(None)
+        stored = write_batch(self.db.connection, [events for events, _ in batch])
+        for (_, done), ok in zip(batch, stored, strict=True):
+            if ok:
+                done.set_result(None)
+            else:
+                done.set_exception(RuntimeError("events not stored"))
+
+
+def write_batch(
+    transaction: Callable[[], AbstractContextManager[Connection]],
+    batch: list[list[dict[str, Any]]],
+) -> list[bool]:
+    """Store the events of several requests in one transaction; whether each request's were.
+    `transaction` gives a Core connection in a transaction (committed when it ends): nothing
+    here needs the ORM's bookkeeping."""
+    try:
+        with transaction() as connection:
+            inbox.store_events(connection, [e for events in batch for e in events])
+    except Exception:
+        if len(batch) == 1:
+            log.exception("storing webhook events failed")
+            return [False]
+        # One request's events may be what fails: store each on its own, so the others
+        # are not refused (and redelivered by LINE) with it.
+        return [write_batch(transaction, [events])[0] for events in batch]
+    return [True] * len(batch)
