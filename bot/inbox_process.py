@@ -177,6 +177,8 @@ def serve(path: str, database: Database, parent: int) -> None:
             yield held
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path + ".new")  # left by a child that died while starting
     listener.bind(path + ".new")
     os.replace(path + ".new", path)  # the path appears only once it can be connected to
     listener.listen(1024)
