@@ -5,6 +5,7 @@ scheduler runs in the processes where RUN_SCHEDULER is true (the single-process 
 """
 
 import os
+from pathlib import Path
 
 from bot.config import environment
 
@@ -12,9 +13,10 @@ _env = environment()
 # No LINE channel: the emulator, whose fake LINE and chats live in one process.
 EMULATOR = not (_env.get("LINE_CHANNEL_SECRET") or _env.get("LINE_CHANNEL_ACCESS_TOKEN"))
 if not _env.get("INBOX_WRITER"):
-    # Each web process commits webhook events through a child process of its own, so that
-    # answering LINE does not wait for the interpreter lock (bot/inbox_process.py).
+    # Webhook events are committed by a writer process, so that answering LINE does not wait
+    # for the interpreter lock (bot/inbox_process.py); the master runs one for all workers.
     os.environ["INBOX_WRITER"] = "process"
+_writer = None  # the master's WriterSupervisor, when it runs one
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = 1 if EMULATOR else int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -25,6 +27,34 @@ timeout = 30
 accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None
 # gunicorn's control socket defaults to one path per user; two instances would fight over it.
 control_socket_disable = True
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    global _writer
+    shared = os.environ.get("INBOX_WRITER", _env.get("INBOX_WRITER")) == "process"
+    if not shared or _env.get("INBOX_WRITER_SOCKET"):
+        return
+    from bot.config import ConfigError, database_url_of
+    from bot.inbox_process import WriterSupervisor
+
+    try:
+        url = database_url_of(_env, Path(__file__).resolve().parent / "instance")
+    except ConfigError:
+        return  # each worker stops with the one-line error itself
+    _writer = WriterSupervisor(url)
+    _writer.start()
+    # Read by the workers' config (bot/config.py); they are forked after this.
+    os.environ["INBOX_WRITER_SOCKET"] = _writer.socket_path
+
+
+def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    if _writer is not None:
+        _writer.child.forget()  # the writer ends with the master, not with the last worker
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    if _writer is not None:
+        _writer.stop()
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

@@ -71,7 +71,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads.bp)
     web.init_app(app)
     if app.config["INBOX_WRITER"] == "process":
-        app.extensions["inbox_writer"] = InboxWriterProcess(app.config["DATABASE_URL"])
+        app.extensions["inbox_writer"] = InboxWriterProcess(
+            app.config["DATABASE_URL"], app.config["INBOX_WRITER_SOCKET"]
+        )
     else:
         app.extensions["inbox_writer"] = InboxWriter(db)
     app.wsgi_app = webhook.Webhook(app, app.wsgi_app)  # type: ignore[method-assign]

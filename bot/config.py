@@ -142,6 +142,16 @@ def _channel(env: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def database_url_of(env: Mapping[str, Any], instance_path: Path) -> str:
+    database_url = str(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'mchch.db'}")
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
+    return database_url
+
+
 def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
     """Turn environment variables into Flask config keys, failing on the first bad one."""
     timezone = str(env.get("APP_TIMEZONE") or "Asia/Bangkok")
@@ -150,13 +160,7 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("APP_TIMEZONE must be an IANA time zone such as Asia/Bangkok") from None
 
-    database_url = str(env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'mchch.db'}")
-    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
-        # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
-        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
-    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
-        raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
-
+    database_url = database_url_of(env, instance_path)
     return {
         **_channel(env),
         "LINE_REQUEST_TIMEOUT": _int(env, "LINE_REQUEST_TIMEOUT", 10, 1, 120),
@@ -167,6 +171,8 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         # Who commits webhook events: a thread of the web process, or a child process of its
         # own (bot/inbox_process.py; what gunicorn.conf.py picks unless told otherwise).
         "INBOX_WRITER": _choice(env, "INBOX_WRITER", "thread", ("thread", "process")),
+        # Set by gunicorn.conf.py: the socket of the one writer its master runs for all workers.
+        "INBOX_WRITER_SOCKET": str(env.get("INBOX_WRITER_SOCKET") or "") or None,
         # Threads fetching evidence and building documents (off the event workers' path).
         "BACKGROUND_WORKERS": _int(env, "BACKGROUND_WORKERS", 2, 0, 32),
         # Where evidence goes: a directory (default instance/evidence) or s3://bucket/prefix.

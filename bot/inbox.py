@@ -78,11 +78,8 @@ def _event_id(event: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical).hexdigest()[:57]
 
 
-def store_events(connection: Connection, events: list[dict[str, Any]]) -> None:
-    """Record events once each; redeliveries (a webhookEventId seen before) are dropped."""
-    if not events:
-        return
-    now = utcnow()
+def event_rows(events: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The inbox rows for these events, one per event id (a repeat within them is dropped)."""
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
         event_id = _event_id(event)
@@ -103,10 +100,17 @@ def store_events(connection: Connection, events: list[dict[str, Any]]) -> None:
                 "received_at": now,
             },
         )
+    return list(rows.values())
+
+
+def store_events(connection: Connection, events: list[dict[str, Any]]) -> None:
+    """Record events once each; redeliveries (a webhookEventId seen before) are dropped."""
+    if not events:
+        return
     # Rows as parameters (not baked into VALUES) so SQLAlchemy caches the compiled statement.
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(InboxEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"])
-    connection.execute(statement, list(rows.values()))
+    connection.execute(statement, event_rows(events, utcnow()))
 
 
 def _claim_statement() -> Select[tuple[InboxEvent]]:

@@ -13,10 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import AbstractContextManager
 from typing import Any
-
-from sqlalchemy import Connection
 
 from bot import inbox
 from bot.db import Database
@@ -29,7 +26,7 @@ WAIT_SECONDS = 10  # well inside gunicorn's time-out; LINE itself gives up after
 
 class InboxWriter:
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self._store = store_in_transaction(db)
         self._queue: list[tuple[list[dict[str, Any]], Future[None]]] = []
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -70,7 +67,7 @@ class InboxWriter:
             self._write(batch)
 
     def _write(self, batch: list[tuple[list[dict[str, Any]], Future[None]]]) -> None:
-        stored = write_batch(self.db.connection, [events for events, _ in batch])
+        stored = write_batch(self._store, [events for events, _ in batch])
         for (_, done), ok in zip(batch, stored, strict=True):
             if ok:
                 done.set_result(None)
@@ -78,21 +75,28 @@ class InboxWriter:
                 done.set_exception(RuntimeError("events not stored"))
 
 
+def store_in_transaction(db: Database) -> Callable[[list[dict[str, Any]]], None]:
+    """Events stored through SQLAlchemy, one transaction per call (committed when it returns)."""
+
+    def store(events: list[dict[str, Any]]) -> None:
+        with db.connection() as connection:
+            inbox.store_events(connection, events)
+
+    return store
+
+
 def write_batch(
-    transaction: Callable[[], AbstractContextManager[Connection]],
-    batch: list[list[dict[str, Any]]],
+    store: Callable[[list[dict[str, Any]]], None], batch: list[list[dict[str, Any]]]
 ) -> list[bool]:
     """Store the events of several requests in one transaction; whether each request's were.
-    `transaction` gives a Core connection in a transaction (committed when it ends): nothing
-    here needs the ORM's bookkeeping."""
+    `store` commits the events it is given in one transaction, or raises."""
     try:
-        with transaction() as connection:
-            inbox.store_events(connection, [e for events in batch for e in events])
+        store([e for events in batch for e in events])
     except Exception:
         if len(batch) == 1:
             log.exception("storing webhook events failed")
             return [False]
         # One request's events may be what fails: store each on its own, so the others
         # are not refused (and redelivered by LINE) with it.
-        return [write_batch(transaction, [events])[0] for events in batch]
+        return [write_batch(store, [events])[0] for events in batch]
     return [True] * len(batch)

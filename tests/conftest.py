@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -100,15 +101,30 @@ def app_config(database_url: str, line_platform: FakeLine, tmp_path: Path) -> di
     }
 
 
+@contextmanager
+def made_app(config: dict, *, start: bool = True) -> Iterator[Flask]:
+    """An app on an empty database, its background workers started unless `start` is False
+    (then the test starts them); everything it started is stopped afterwards."""
+    app = create_app(config)
+    _empty(app)
+    throttle.windows.reset()  # rate limits count per process: each test starts afresh
+    if start:
+        app.extensions["runtime"].start()
+    try:
+        yield app
+    finally:
+        app.extensions["runtime"].stop()
+        app.extensions["inbox_writer"].stop()
+        if "emulator" in app.extensions:
+            app.extensions["emulator"].stop()
+        db.dispose()
+
+
 @pytest.fixture
 def stopped_app(app_config: dict) -> Iterator[Flask]:
     """The app on an empty database, its background workers not started (tests start them)."""
-    app = create_app(app_config)
-    _empty(app)
-    throttle.windows.reset()  # rate limits count per process: each test starts afresh
-    yield app
-    app.extensions["runtime"].stop()
-    db.dispose()
+    with made_app(app_config, start=False) as app:
+        yield app
 
 
 @pytest.fixture
@@ -127,13 +143,8 @@ def emulator_app(app_config: dict) -> Iterator[Flask]:
         port = probe.getsockname()[1]
     config = {k: v for k, v in app_config.items() if not k.startswith("LINE_")}
     config.update(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TEST_PORT=port)
-    app = create_app(config)
-    _empty(app)
-    app.extensions["runtime"].start()
-    yield app
-    app.extensions["runtime"].stop()
-    app.extensions["emulator"].stop()
-    db.dispose()
+    with made_app(config) as app:
+        yield app
 
 
 @pytest.fixture

@@ -1,41 +1,63 @@
-"""The inbox writer as a child process (INBOX_WRITER=process, what gunicorn runs): LINE's
-events still reach the inbox before the 200, once each, and a writer that dies costs one
-refused delivery, which LINE repeats, never an acknowledged event."""
+"""The inbox writer as a separate process (INBOX_WRITER=process, what gunicorn runs): LINE's
+events still reach the inbox before the 200, once each, and a writer that dies or hangs
+costs one refused delivery, which LINE repeats, never an acknowledged event."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot import create_app, inbox_process
 from bot.db import db
+from bot.inbox_process import WriterSupervisor
 from bot.models import InboxEvent
 from fakeline import FakeLine
 from fakeline import webhook as events
 from tests.chat import Chat
-from tests.conftest import SECRET, _empty
+from tests.conftest import SECRET, _empty, made_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def process_app(app_config: dict) -> Iterator[Flask]:
-    app = create_app({**app_config, "INBOX_WRITER": "process"})
-    _empty(app)
-    app.extensions["runtime"].start()
-    yield app
-    app.extensions["runtime"].stop()
-    app.extensions["inbox_writer"].stop()
-    db.dispose()
+    with made_app({**app_config, "INBOX_WRITER": "process"}) as app:
+        yield app
 
 
 @pytest.fixture
 def chat(process_app: Flask, line_platform: FakeLine) -> Chat:
     return Chat(process_app, line_platform, SECRET)
+
+
+@pytest.fixture
+def supervisor(app_config: dict) -> Iterator[WriterSupervisor]:
+    """One writer for several web processes, as gunicorn's master runs it."""
+    url = create_app(app_config).config["DATABASE_URL"]
+    writer = WriterSupervisor(url)
+    writer.start()
+    yield writer
+    writer.stop()
+
+
+@pytest.fixture
+def shared_chat(
+    app_config: dict, supervisor: WriterSupervisor, line_platform: FakeLine
+) -> Iterator[Chat]:
+    config = {**app_config, "INBOX_WRITER": "process"}
+    with made_app({**config, "INBOX_WRITER_SOCKET": supervisor.socket_path}) as app:
+        yield Chat(app, line_platform, SECRET)
 
 
 def body_of(*event_list: dict) -> bytes:
@@ -48,16 +70,23 @@ def stored_ids() -> list[str]:
 
 
 def writer_pid(app: Flask) -> int:
-    child = app.extensions["inbox_writer"]._child
-    assert child is not None and child.poll() is None
-    return child.pid
+    pid = app.extensions["inbox_writer"].pid
+    assert pid is not None and pid != os.getpid()
+    return pid
+
+
+def wait_until(condition, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
 
 
 def test_a_leader_is_answered_through_the_writer_process(chat, process_app, line_platform):
     somsri = chat.user()
     answer = somsri.say("ช่วยเหลือ")
     assert answer, "the help keyword got no reply"
-    assert writer_pid(process_app) != os.getpid()
+    writer_pid(process_app)
     # Sent again by LINE (same webhookEventId): acknowledged, stored and answered once.
     event = events.text_event(somsri.user_id, "สวัสดีค่ะ", somsri._token())
     chat.send(event)
@@ -73,7 +102,7 @@ def test_a_dead_writer_is_replaced_before_the_next_delivery(chat, process_app):
     chat.send(first)
     dead = writer_pid(process_app)
     os.kill(dead, signal.SIGKILL)
-    process_app.extensions["inbox_writer"]._child.wait(10)
+    wait_until(lambda: process_app.extensions["inbox_writer"].pid is None)
 
     second = events.text_event(somsri.user_id, "ช่วยเหลือ", somsri._token())
     chat.send(second)
@@ -84,7 +113,7 @@ def test_a_dead_writer_is_replaced_before_the_next_delivery(chat, process_app):
 def test_a_stuck_writer_refuses_the_delivery_and_is_replaced(chat, process_app, monkeypatch):
     monkeypatch.setattr(inbox_process, "WAIT_SECONDS", 1)  # read when a connection is made
     somsri = chat.user()
-    assert process_app.extensions["inbox_writer"]._child is None  # the first delivery starts it
+    assert process_app.extensions["inbox_writer"].pid is None  # the first delivery starts it
     first = events.text_event(somsri.user_id, "สวัสดีค่ะ", somsri._token())
     chat.send(first)
     stuck = writer_pid(process_app)
@@ -106,8 +135,143 @@ def test_stopping_ends_the_writer_process(app_config):
     _empty(app)
     chat = Chat(app, None, SECRET)  # type: ignore[arg-type]
     assert chat.post(body_of(events.text_event("U" + "c" * 32, "สวัสดีค่ะ", "t"))).status_code == 200
-    child = app.extensions["inbox_writer"]._child
-    assert child.poll() is None
+    pid = writer_pid(app)
     app.extensions["inbox_writer"].stop()
-    assert child.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # gone, and reaped
     db.dispose()
+
+
+def test_a_writer_whose_owner_dies_exits_and_leaves_nothing_behind(app_config):
+    url = create_app(app_config).config["DATABASE_URL"]
+    writer = inbox_process.WriterChild(url)
+    writer.start()
+    assert Path(writer.socket_path).exists()
+    writer.process.stdin.close()  # what the owner's death does to the pipe
+    writer.process.wait(10)
+    assert not Path(writer.folder).exists()
+
+
+def test_a_shared_writer_is_started_again_when_it_dies(shared_chat, supervisor):
+    somsri = shared_chat.user()
+    assert somsri.say("ช่วยเหลือ"), "the help keyword got no reply"
+    assert shared_chat.app.extensions["inbox_writer"].pid is None  # no writer of its own
+    first = supervisor.child.pid
+    os.kill(first, signal.SIGKILL)
+    wait_until(lambda: supervisor.child.pid not in (None, first))
+
+    event = events.text_event(somsri.user_id, "สวัสดีค่ะ", somsri._token())
+    assert shared_chat.post(body_of(event)).status_code == 200
+    assert event["webhookEventId"] in stored_ids()
+
+
+def test_a_stuck_shared_writer_is_stopped_and_started_again(shared_chat, supervisor, monkeypatch):
+    monkeypatch.setattr(inbox_process, "WAIT_SECONDS", 1)
+    somsri = shared_chat.user()
+    first = events.text_event(somsri.user_id, "สวัสดีค่ะ", somsri._token())
+    shared_chat.send(first)
+    stuck = supervisor.child.pid
+    os.kill(stuck, signal.SIGSTOP)
+
+    body = body_of(events.text_event(somsri.user_id, "ช่วยเหลือ", somsri._token()))
+    assert shared_chat.post(body).status_code == 500
+    wait_until(lambda: supervisor.child.pid not in (None, stuck))
+    assert shared_chat.post(body).status_code == 200
+    assert len(stored_ids()) == 2
+
+
+def test_a_connection_dropped_by_postgresql_costs_no_delivery(chat, process_app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's own writer connection")
+    somsri = chat.user()
+    first = events.text_event(somsri.user_id, "สวัสดีค่ะ", somsri._token())
+    chat.send(first)
+    with db.connection() as connection:  # what a database restart does to the writer
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :a"
+            ),
+            {"a": inbox_process.APPLICATION},
+        )
+        ended = ended.scalars().all()
+    assert ended == [True]
+    second = events.text_event(somsri.user_id, "ช่วยเหลือ", somsri._token())
+    assert chat.post(body_of(second)).status_code == 200
+    assert stored_ids() == [first["webhookEventId"], second["webhookEventId"]]
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry), command))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, app_config):
+    """Two gunicorn workers, one writer: a child of the master, not of a worker, and gone
+    (with its socket folder) when the server stops."""
+    from tests.test_workers import _free_port
+
+    port = _free_port()
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in app_config.items()},
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "RUN_WORKERS": "0",
+    }
+    env.pop("INBOX_WRITER", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        chat = Chat(stopped_app, line_platform, SECRET)
+        sent = []
+        for n in range(20):
+            person = chat.user(f"คน {n}")
+            event = events.text_event(person.user_id, "สวัสดีค่ะ", f"token-{n}")
+            body = body_of(event)
+            headers = {"x-line-signature": events.sign(SECRET, body)}
+            wait_until(lambda: _listening(port), 30)
+            # A new connection each time, so both workers answer some.
+            answer = requests.post(f"http://127.0.0.1:{port}/callback", data=body, headers=headers)
+            assert answer.status_code == 200
+            sent.append(event["webhookEventId"])
+        assert sorted(stored_ids()) == sorted(sent)
+
+        family = _children(server.pid)
+        writers = [pid for pid, command in family if "bot.inbox_process" in command]
+        workers = [pid for pid, command in family if "bot.inbox_process" not in command]
+        assert len(writers) == 1 and len(workers) == 2
+        assert not any(_children(worker) for worker in workers)
+        socket_path = next(c.split()[-1] for p, c in family if p == writers[0])
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+        wait_until(lambda: not Path(f"/proc/{writers[0]}").exists())
+        assert not Path(socket_path).parent.exists()
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _listening(port: int) -> bool:
+    try:
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    except requests.RequestException:
+        return False
+    return True
