@@ -12,7 +12,7 @@ from flask import Flask
 from bot.config import ConfigError, environment, load_config
 from bot.db import db
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "RedactSecrets", "create_app"]
 
 
 class RedactSecrets(logging.Filter):
@@ -20,7 +20,11 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 6]
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: list[str]) -> None:
+        self.secrets += [s for s in secrets if s and len(s) >= 6 and s not in self.secrets]
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -39,12 +43,13 @@ def _logging(app: Flask) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Two lines per job run every 15 s would bury what matters (the emulator's address too).
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    redact = RedactSecrets(
-        [app.config["LINE_CHANNEL_SECRET"], app.config["LINE_CHANNEL_ACCESS_TOKEN"]]
-    )
+    secrets = [app.config["LINE_CHANNEL_SECRET"], app.config["LINE_CHANNEL_ACCESS_TOKEN"]]
     for handler in root.handlers:
-        if not any(isinstance(f, RedactSecrets) for f in handler.filters):
-            handler.addFilter(redact)
+        redact = next((f for f in handler.filters if isinstance(f, RedactSecrets)), None)
+        if redact is None:
+            handler.addFilter(RedactSecrets(secrets))
+        else:  # another app in this process (tests, the emulator): its secrets stay hidden too
+            redact.add(secrets)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

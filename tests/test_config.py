@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ConfigError, create_app
+from bot import ConfigError, RedactSecrets, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,8 @@ def test_secrets_never_reach_a_log(app, caplog):
     token = app.config["LINE_CHANNEL_ACCESS_TOKEN"]
     root = logging.getLogger()
     with caplog.at_level(logging.INFO):
-        caplog.handler.addFilter(next(f for h in root.handlers for f in h.filters))
+        redact = next(f for h in root.handlers for f in h.filters if isinstance(f, RedactSecrets))
+        caplog.handler.addFilter(redact)
         logging.getLogger("bot.test").warning("token %s and secret %s", token, secret)
     assert secret not in caplog.text and token not in caplog.text
     assert "[redacted]" in caplog.text
