@@ -54,7 +54,9 @@ class Webhook:
         length = get_content_length(environ)
         if length is not None and length > MAX_BODY:
             return _refused("body over 1 MB")
-        body = get_input_stream(environ).read(MAX_BODY + 1)
+        # What Content-Length says (LINE always sends it) rather than a megabyte, which a raw
+        # stream's read() allocates whatever the body's size; without it (chunked), up to the limit.
+        body = get_input_stream(environ).read(MAX_BODY + 1 if length is None else length)
         if len(body) > MAX_BODY:
             return _refused("body over 1 MB")
         signature = environ.get("HTTP_X_LINE_SIGNATURE", "")

@@ -6,6 +6,7 @@ import base64
 import copy
 import hashlib
 import hmac
+import io
 import json
 import random
 import threading
@@ -99,6 +100,30 @@ def test_body_over_one_megabyte_gets_400(line):
     assert len(body) > 1024 * 1024
     assert line.post(body).status_code == 400
     assert stored() == []
+
+
+def _post_chunked(line, body: bytes):  # type: ignore[no-untyped-def]
+    """A body sent without Content-Length (chunked), as a proxy may forward it."""
+    return line.client.post(
+        "/callback",
+        input_stream=io.BytesIO(body),
+        headers={"x-line-signature": events.sign(line.secret, body)},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_body_is_read_to_its_end_and_over_one_megabyte_refused(line):
+    person = line.user()
+    event = events.text_event(person.user_id, "สวัสดีค่ะ", "t")
+    small = json.dumps(events.envelope([event]), ensure_ascii=False).encode()
+    assert _post_chunked(line, small).status_code == 200
+    assert [e.webhook_event_id for e in stored()] == [event["webhookEventId"]]
+
+    big = events.text_event(person.user_id, "ก" * (400 * 1024), "t")
+    body = json.dumps(events.envelope([big]), ensure_ascii=False).encode()
+    refused = _post_chunked(line, body)
+    assert refused.status_code == 400 and refused.json == {"error": "body over 1 MB"}
+    assert len(stored()) == 1
 
 
 def test_verify_button_with_no_events_gets_200(line):
