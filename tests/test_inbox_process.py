@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from bot.inbox_process import WriterSupervisor
 from bot.models import InboxEvent
 from fakeline import FakeLine
 from fakeline import webhook as events
+from tests import served
 from tests.chat import Chat
 from tests.conftest import SECRET, _empty, made_app
 
@@ -219,26 +218,7 @@ def _children(pid: int) -> list[tuple[int, str]]:
 def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, app_config):
     """Two gunicorn workers, one writer: a child of the master, not of a worker, and gone
     (with its socket folder) when the server stops."""
-    from tests.test_workers import _free_port
-
-    port = _free_port()
-    env = {
-        **os.environ,
-        **{k: str(v) for k, v in app_config.items()},
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "RUN_WORKERS": "0",
-    }
-    env.pop("INBOX_WRITER", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+    with served.gunicorn(app_config, WEB_CONCURRENCY="2", RUN_WORKERS="0") as (server, url):
         chat = Chat(stopped_app, line_platform, SECRET)
         sent = []
         for n in range(20):
@@ -246,32 +226,20 @@ def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, a
             event = events.text_event(person.user_id, "สวัสดีค่ะ", f"token-{n}")
             body = body_of(event)
             headers = {"x-line-signature": events.sign(SECRET, body)}
-            wait_until(lambda: _listening(port), 30)
             # A new connection each time, so both workers answer some.
-            answer = requests.post(f"http://127.0.0.1:{port}/callback", data=body, headers=headers)
+            answer = requests.post(f"{url}/callback", data=body, headers=headers, timeout=5)
             assert answer.status_code == 200
             sent.append(event["webhookEventId"])
         assert sorted(stored_ids()) == sorted(sent)
 
         family = _children(server.pid)
-        writers = [pid for pid, command in family if "bot.inbox_process" in command]
+        writers = [(pid, command) for pid, command in family if "bot.inbox_process" in command]
         workers = [pid for pid, command in family if "bot.inbox_process" not in command]
         assert len(writers) == 1 and len(workers) == 2
         assert not any(_children(worker) for worker in workers)
-        socket_path = next(c.split()[-1] for p, c in family if p == writers[0])
+        writer, command = writers[0]
+        socket_folder = Path(command.split()[-1]).parent
         server.send_signal(signal.SIGTERM)
         server.wait(30)
-        wait_until(lambda: not Path(f"/proc/{writers[0]}").exists())
-        assert not Path(socket_path).parent.exists()
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def _listening(port: int) -> bool:
-    try:
-        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-    except requests.RequestException:
-        return False
-    return True
+        wait_until(lambda: not Path(f"/proc/{writer}").exists())
+        assert not socket_folder.exists()

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +15,7 @@ from bot import inbox
 from bot.db import db
 from bot.models import InboxEvent, utcnow
 from fakeline import webhook as events
+from tests import served
 from tests.chat import Chat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,40 +81,13 @@ def test_a_backlogged_event_shows_the_loading_animation(stopped_app, line_platfo
     assert loading and loading[0].json["chatId"] == person.user_id
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_events_stored_by_a_killed_process_are_handled_once_after_restart(
     stopped_app, line_platform, app_config
 ):
     """A web process that stored events and was SIGKILLed before handling them: a new
     process picks them up, and each is answered exactly once."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        **{k: str(v) for k, v in app_config.items()},
-        "BIND": f"127.0.0.1:{port}",
-        "RUN_WORKERS": "0",  # this process only receives, like a web node without workers
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+    # RUN_WORKERS=0: this server only receives, like a web node without workers.
+    with served.gunicorn(app_config, RUN_WORKERS="0") as (_, url):
         chat = Chat(stopped_app, line_platform, app_config["LINE_CHANNEL_SECRET"])
         people = [chat.user(f"คน {n}") for n in range(3)]
         for person in people:
@@ -127,15 +96,13 @@ def test_events_stored_by_a_killed_process_are_handled_once_after_restart(
             )
             body = chat.client.application.json.dumps(events.envelope([event])).encode()
             answer = requests.post(
-                f"http://127.0.0.1:{port}/callback",
+                f"{url}/callback",
                 data=body,
                 headers={"x-line-signature": events.sign(app_config["LINE_CHANNEL_SECRET"], body)},
                 timeout=5,
             )
             assert answer.status_code == 200
-    finally:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+    # Leaving the block SIGKILLed the whole server, its writer too.
     assert [e.status for e in inbox_rows()] == ["pending"] * 3
     stopped_app.extensions["runtime"].start()
     chat.settle()
