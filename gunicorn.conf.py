@@ -2,6 +2,7 @@
 
 Each worker process runs the web app plus its own event workers and outbox sender. The
 scheduler runs in the processes where RUN_SCHEDULER is true (the single-process default).
+The master runs the one inbox writer process that every worker's webhook commits through.
 """
 
 import os

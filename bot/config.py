@@ -168,8 +168,8 @@ def load_config(env: Mapping[str, Any], instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": _secret_key(env, instance_path),
         "INBOX_WORKERS": _int(env, "INBOX_WORKERS", 4, 0, 64),
-        # Who commits webhook events: a thread of the web process, or a child process of its
-        # own (bot/inbox_process.py; what gunicorn.conf.py picks unless told otherwise).
+        # Who commits webhook events: a thread of each web process, or a writer process
+        # (bot/inbox_process.py; under gunicorn one for all workers, and its default).
         "INBOX_WRITER": _choice(env, "INBOX_WRITER", "thread", ("thread", "process")),
         # Set by gunicorn.conf.py: the socket of the one writer its master runs for all workers.
         "INBOX_WRITER_SOCKET": str(env.get("INBOX_WRITER_SOCKET") or "") or None,

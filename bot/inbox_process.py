@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC
 from functools import partial
 from pathlib import Path
@@ -46,7 +45,7 @@ from sqlalchemy.engine import make_url
 
 from bot import inbox
 from bot.db import Database
-from bot.inbox_writer import WAIT_SECONDS, write_batch
+from bot.inbox_writer import WAIT_SECONDS, Store, write_batch
 from bot.models import InboxEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,6 @@ STORED, NOT_STORED = b"\x01", b"\x00"
 START_SECONDS = 30  # the writer imports the models first
 ROOT = Path(__file__).resolve().parents[1]
 APPLICATION = "mchch-inbox-writer"  # how the writer shows in pg_stat_activity
-Store = Callable[[list[dict[str, Any]]], None]
 
 
 class NotStored(RuntimeError):

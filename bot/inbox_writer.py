@@ -21,6 +21,8 @@ from bot.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BATCH_REQUESTS = 256
+# Stores events in one transaction (committed when it returns), or raises.
+Store = Callable[[list[dict[str, Any]]], None]
 WAIT_SECONDS = 10  # well inside gunicorn's time-out; LINE itself gives up after 2 s
 
 
@@ -75,7 +77,7 @@ class InboxWriter:
                 done.set_exception(RuntimeError("events not stored"))
 
 
-def store_in_transaction(db: Database) -> Callable[[list[dict[str, Any]]], None]:
+def store_in_transaction(db: Database) -> Store:
     """Events stored through SQLAlchemy, one transaction per call (committed when it returns)."""
 
     def store(events: list[dict[str, Any]]) -> None:
@@ -85,9 +87,7 @@ def store_in_transaction(db: Database) -> Callable[[list[dict[str, Any]]], None]
     return store
 
 
-def write_batch(
-    store: Callable[[list[dict[str, Any]]], None], batch: list[list[dict[str, Any]]]
-) -> list[bool]:
+def write_batch(store: Store, batch: list[list[dict[str, Any]]]) -> list[bool]:
     """Store the events of several requests in one transaction; whether each request's were.
     `store` commits the events it is given in one transaction, or raises."""
     try:
