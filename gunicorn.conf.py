@@ -17,7 +17,6 @@ if not _env.get("INBOX_WRITER"):
     # Webhook events are committed by a writer process, so that answering LINE does not wait
     # for the interpreter lock (bot/inbox_process.py); the master runs one for all workers.
     os.environ["INBOX_WRITER"] = "process"
-_writer = None  # the master's WriterSupervisor, when it runs one
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = 1 if EMULATOR else int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -31,31 +30,34 @@ control_socket_disable = True
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]
-    global _writer
     shared = os.environ.get("INBOX_WRITER", _env.get("INBOX_WRITER")) == "process"
     if not shared or _env.get("INBOX_WRITER_SOCKET"):
         return
     from bot.config import ConfigError, database_url_of
-    from bot.inbox_process import WriterSupervisor
+    from bot.inbox_process import start_server_writer
 
     try:
         url = database_url_of(_env, Path(__file__).resolve().parent / "instance")
     except ConfigError:
         return  # each worker stops with the one-line error itself
-    _writer = WriterSupervisor(url)
-    _writer.start()
     # Read by the workers' config (bot/config.py); they are forked after this.
-    os.environ["INBOX_WRITER_SOCKET"] = _writer.socket_path
+    os.environ["INBOX_WRITER_SOCKET"] = start_server_writer(url)
 
 
+# The master's writer is kept in bot.inbox_process, not here: a reload (SIGHUP) runs this
+# file again, and whatever it held would be forgotten while the writer goes on.
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
-    if _writer is not None:
-        _writer.child.forget()  # the writer ends with the master, not with the last worker
+    from bot.inbox_process import server_writer
+
+    if (writer := server_writer()) is not None:
+        writer.child.forget()  # the writer ends with the master, not with the last worker
 
 
 def on_exit(server):  # type: ignore[no-untyped-def]
-    if _writer is not None:
-        _writer.stop()
+    from bot.inbox_process import server_writer
+
+    if (writer := server_writer()) is not None:
+        writer.stop()
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

@@ -162,6 +162,22 @@ class WriterSupervisor:
                 log.error("inbox writer process did not start; trying again")
 
 
+_server_writer: WriterSupervisor | None = None
+
+
+def start_server_writer(database_url: str) -> str:
+    """Start the writer of a gunicorn master (gunicorn.conf.py); its socket path."""
+    global _server_writer
+    _server_writer = WriterSupervisor(database_url)
+    _server_writer.start()
+    return _server_writer.socket_path
+
+
+def server_writer() -> WriterSupervisor | None:
+    """The writer this gunicorn master started, also after a reload; None elsewhere."""
+    return _server_writer
+
+
 class InboxWriterProcess:
     """The web process's side: sends each request's events to the writer and waits.
 

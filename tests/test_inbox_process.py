@@ -4,6 +4,7 @@ costs one refused delivery, which LINE repeats, never an acknowledged event."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -242,4 +243,57 @@ def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, a
         server.send_signal(signal.SIGTERM)
         server.wait(30)
         wait_until(lambda: not Path(f"/proc/{writer}").exists())
+        assert not Path(command.split()[-1]).parent.exists()
         assert not socket_folder.exists()
+
+
+def _pipe_ends(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("pipe:"):
+                found.add(target)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+def test_a_reloaded_server_keeps_one_writer_tied_to_the_master(
+    stopped_app, line_platform, app_config
+):
+    """SIGHUP (gunicorn reads its config file again and replaces the workers): the same writer
+    serves the new workers, they hold no end of its pipe (its life follows the master's
+    alone), and stopping the server still stops it."""
+    with served.gunicorn(app_config, WEB_CONCURRENCY="2", RUN_WORKERS="0") as (server, url):
+        chat = Chat(stopped_app, line_platform, SECRET)
+
+        def deliver(n: int) -> str:
+            event = events.text_event(chat.user(f"คน {n}").user_id, "สวัสดีค่ะ", f"token-{n}")
+            body = body_of(event)
+            headers = {"x-line-signature": events.sign(SECRET, body)}
+            answer = requests.post(f"{url}/callback", data=body, headers=headers, timeout=5)
+            assert answer.status_code == 200
+            return event["webhookEventId"]
+
+        sent = [deliver(0)]
+        ((writer, command),) = [c for c in _children(server.pid) if "bot.inbox_process" in c[1]]
+        before = {pid for pid, command in _children(server.pid) if pid != writer}
+        server.send_signal(signal.SIGHUP)
+
+        def replaced() -> bool:
+            now = {pid for pid, _ in _children(server.pid) if pid != writer}
+            return len(now) == 2 and not now & before
+
+        wait_until(replaced, 30)
+        sent += [deliver(n) for n in range(1, 11)]
+        assert sorted(stored_ids()) == sorted(sent)
+        family = _children(server.pid)
+        assert [pid for pid, command in family if "bot.inbox_process" in command] == [writer]
+        writers_pipe = os.readlink(f"/proc/{writer}/fd/0")
+        for worker in (pid for pid, _ in family if pid != writer):
+            assert writers_pipe not in _pipe_ends(worker)
+
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+        wait_until(lambda: not Path(f"/proc/{writer}").exists())
+        assert not Path(command.split()[-1]).parent.exists()
