@@ -13,6 +13,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -92,14 +93,29 @@ def make_content(folder: Path) -> int:
     return total + len(video)
 
 
-def write_out() -> None:
-    """Before each timed span: write what the previous spans left in the page cache out to
-    disk, so that no span pays for another's writeback (the plain copy never syncs; the kernel
-    wrote its 322 MB out during whatever ran next, which was the ingest)."""
+def write_out(*spent: Path) -> None:
+    """Before each timed span: remove the files earlier spans wrote (`spent`) and write the
+    rest out to disk, so that every span starts from the same state.
+
+    Syncing: the plain copy never syncs, and the kernel wrote its 322 MB out during whatever
+    ran next, which was the ingest. Removing: on this machine (a VM) page cache written into
+    memory the guest has not used before costs about ten times more to write (322 MB: 0.08 s
+    three times in a row, then 0.8 s; after deleting those files, 0.07 s again; see
+    bench/RESULTS.md). Kept, each span's files pushed the next one into such memory: the
+    first span ran in used memory and every later one, the ingest included, in new."""
+    for folder in spent:
+        shutil.rmtree(folder)
     os.sync()
 
 
-def copy_files(base_url: str, ids: list[str], target: Path, *, stored: bool = False) -> float:
+def copy_files(
+    base_url: str,
+    ids: list[str],
+    target: Path,
+    *,
+    stored: bool = False,
+    spent: tuple[Path, ...] = (),
+) -> float:
     """Copy the files with urllib3 on FETCHERS threads (the plain copy); the time it took. With
     `stored`, each goes through the bot's own `storage.spool` and `put` instead of a plain
     write: hashed, synced to disk and moved under its hash, what keeping a file safely costs
@@ -125,7 +141,7 @@ def copy_files(base_url: str, ids: list[str], target: Path, *, stored: bool = Fa
                     out.write(chunk)
         response.release_conn()
 
-    write_out()
+    write_out(*spent)
     started = time.perf_counter()
     with ThreadPoolExecutor(FETCHERS) as pool:
         list(pool.map(copy, ids))
@@ -266,10 +282,10 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
         copy_seconds = copy_files(base_url, ids, tmp / "copy")
     log(f"evidence: plain copy {copy_seconds:.2f} s, +{copy_usage.growth:.1f} MB")
     (tmp / "stored-copy").mkdir()
-    stored_copy = copy_files(base_url, ids, tmp / "stored-copy", stored=True)
+    stored_copy = copy_files(base_url, ids, tmp / "stored-copy", stored=True, spent=(tmp / "copy",))
     log(f"evidence: copy hashed, synced and stored like the bot's {stored_copy:.2f} s")
 
-    write_out()
+    write_out(tmp / "stored-copy")
     with Usage() as ingest_usage:
         started = time.perf_counter()
         for start in range(0, len(ids), 10):  # LINE batches events per webhook
@@ -282,13 +298,13 @@ def _measure(out_dir: Path, tmp: Path, base_url: str, total: int) -> list[Row]:
         confirmed_seconds = time.perf_counter() - started
     runtime.stop()
     watcher.close()
-    (tmp / "copy-after").mkdir()
-    copy_after = copy_files(base_url, ids, tmp / "copy-after")
-    log(f"evidence: plain copy after the ingest {copy_after:.2f} s")
     with db.transaction() as session:
         statuses = dict(
             session.execute(select(Evidence.status, func.count()).group_by(Evidence.status)).all()
         )
+    (tmp / "copy-after").mkdir()
+    copy_after = copy_files(base_url, ids, tmp / "copy-after", spent=(tmp / "evidence",))
+    log(f"evidence: plain copy after the ingest {copy_after:.2f} s")
     log(f"evidence: ingest {ingest_seconds:.2f} s, +{ingest_usage.growth:.1f} MB, {statuses}")
     summary = {
         "bytes": total,
