@@ -55,6 +55,10 @@ STORED, NOT_STORED = b"\x01", b"\x00"
 START_SECONDS = 30  # the writer imports the models first
 ROOT = Path(__file__).resolve().parents[1]
 APPLICATION = "mchch-inbox-writer"  # how the writer shows in pg_stat_activity
+FOLDER_PREFIX = "mchch-inbox-"
+# A folder this old whose socket takes no connection belongs to no writer: one starting creates
+# its socket within START_SECONDS, and a restart renews the folder's time.
+STALE_SECONDS = 120
 
 
 class NotStored(RuntimeError):
@@ -66,7 +70,8 @@ class WriterChild:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.folder = tempfile.mkdtemp(prefix="mchch-inbox-")
+        sweep_stale_folders()
+        self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
         self.socket_path = os.path.join(self.folder, "inbox.sock")
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -81,6 +86,7 @@ class WriterChild:
         """Start the writer and return once its socket takes connections."""
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
+        os.makedirs(self.folder, mode=0o700, exist_ok=True)  # in case a sweep took it meanwhile
         env = {**os.environ, "DATABASE_URL": self.database_url}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         process = subprocess.Popen(
@@ -124,6 +130,28 @@ class WriterChild:
         if self.process is not None and self.process.stdin is not None:
             self.process.stdin.close()
         self.process = None
+
+
+def sweep_stale_folders() -> None:
+    """Remove this user's writer folders that no writer uses any more. A writer removes its own
+    when its owner goes, but not when both are killed at once (SIGKILL of a whole gunicorn
+    process group), and each left an empty folder in the temp folder."""
+    now = time.time()
+    for folder in Path(tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        try:
+            info = folder.lstat()
+        except OSError:
+            continue
+        if info.st_uid != os.getuid() or now - info.st_mtime < STALE_SECONDS:
+            continue
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(folder / "inbox.sock"))
+            continue  # a live writer (a connection that sends nothing costs it nothing)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            probe.close()
 
 
 class WriterSupervisor:

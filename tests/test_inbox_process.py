@@ -7,7 +7,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,6 +181,35 @@ def test_a_stuck_shared_writer_is_stopped_and_started_again(shared_chat, supervi
     wait_until(lambda: supervisor.child.pid not in (None, stuck))
     assert shared_chat.post(body).status_code == 200
     assert len(stored_ids()) == 2
+
+
+def test_folders_of_writers_killed_with_their_owner_are_swept(shared_chat, supervisor):
+    """A writer killed together with its owner cannot remove its socket folder; the next
+    writer started on the machine does, and leaves alone a live writer's and a new one's."""
+    long_ago = time.time() - inbox_process.STALE_SECONDS - 60
+
+    def folder(bound: bool) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=inbox_process.FOLDER_PREFIX))
+        if bound:  # its writer gone: the socket file stays, and connecting is refused
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+                gone.bind(str(path / "inbox.sock"))
+        os.utime(path, (long_ago, long_ago))
+        return path
+
+    killed, never_started = folder(bound=True), folder(bound=False)
+    starting = Path(tempfile.mkdtemp(prefix=inbox_process.FOLDER_PREFIX))
+    live = Path(supervisor.socket_path).parent
+    os.utime(live, (long_ago, long_ago))
+    try:
+        inbox_process.WriterChild(shared_chat.app.config["DATABASE_URL"]).stop()
+        assert not killed.exists() and not never_started.exists()
+        assert starting.exists() and live.exists()
+        somchai = shared_chat.user("สมชาย")
+        event = events.text_event(somchai.user_id, "สวัสดีค่ะ", somchai._token())
+        assert shared_chat.post(body_of(event)).status_code == 200
+        assert stored_ids() == [event["webhookEventId"]]
+    finally:
+        shutil.rmtree(starting, ignore_errors=True)
 
 
 def test_a_connection_dropped_by_postgresql_costs_no_delivery(chat, process_app):
