@@ -121,7 +121,7 @@ def test_a_newcomer_follows_and_registers_through_signed_webhooks(emulator_serve
     assert later["entries"] == []
 
 
-def test_people_rich_menus_and_pushes(emulator_app, emulator_server, runner):
+def test_people_rich_menus_and_pushes(emulator_app, emulator_server):
     emulator = emulator_app.extensions["emulator"]
     runtime = emulator_app.extensions["runtime"]
     emulator.prepare(runtime.db, runtime.gateway, runtime.storage, clock.now())
