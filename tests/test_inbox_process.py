@@ -247,22 +247,24 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
+def _deliver(url: str, chat: Chat, n: int) -> str:
+    """A signed text event from a new person, posted to the server on a connection of its own
+    (so that every worker answers some); its webhookEventId."""
+    event = events.text_event(chat.user(f"คน {n}").user_id, "สวัสดีค่ะ", f"token-{n}")
+    body = body_of(event)
+    headers = {"x-line-signature": events.sign(SECRET, body)}
+    answer = requests.post(f"{url}/callback", data=body, headers=headers, timeout=5)
+    assert answer.status_code == 200
+    return event["webhookEventId"]
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
 def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, app_config):
     """Two gunicorn workers, one writer: a child of the master, not of a worker, and gone
     (with its socket folder) when the server stops."""
     with served.gunicorn(app_config, WEB_CONCURRENCY="2", RUN_WORKERS="0") as (server, url):
         chat = Chat(stopped_app, line_platform, SECRET)
-        sent = []
-        for n in range(20):
-            person = chat.user(f"คน {n}")
-            event = events.text_event(person.user_id, "สวัสดีค่ะ", f"token-{n}")
-            body = body_of(event)
-            headers = {"x-line-signature": events.sign(SECRET, body)}
-            # A new connection each time, so both workers answer some.
-            answer = requests.post(f"{url}/callback", data=body, headers=headers, timeout=5)
-            assert answer.status_code == 200
-            sent.append(event["webhookEventId"])
+        sent = [_deliver(url, chat, n) for n in range(20)]
         assert sorted(stored_ids()) == sorted(sent)
 
         family = _children(server.pid)
@@ -275,7 +277,6 @@ def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, a
         server.send_signal(signal.SIGTERM)
         server.wait(30)
         wait_until(lambda: not Path(f"/proc/{writer}").exists())
-        assert not Path(command.split()[-1]).parent.exists()
         assert not socket_folder.exists()
 
 
@@ -298,17 +299,10 @@ def test_a_reloaded_server_keeps_one_writer_tied_to_the_master(
     alone), and stopping the server still stops it."""
     with served.gunicorn(app_config, WEB_CONCURRENCY="2", RUN_WORKERS="0") as (server, url):
         chat = Chat(stopped_app, line_platform, SECRET)
-
-        def deliver(n: int) -> str:
-            event = events.text_event(chat.user(f"คน {n}").user_id, "สวัสดีค่ะ", f"token-{n}")
-            body = body_of(event)
-            headers = {"x-line-signature": events.sign(SECRET, body)}
-            answer = requests.post(f"{url}/callback", data=body, headers=headers, timeout=5)
-            assert answer.status_code == 200
-            return event["webhookEventId"]
-
-        sent = [deliver(0)]
-        ((writer, command),) = [c for c in _children(server.pid) if "bot.inbox_process" in c[1]]
+        sent = [_deliver(url, chat, 0)]
+        ((writer, writer_command),) = [
+            c for c in _children(server.pid) if "bot.inbox_process" in c[1]
+        ]
         before = {pid for pid, command in _children(server.pid) if pid != writer}
         server.send_signal(signal.SIGHUP)
 
@@ -317,7 +311,7 @@ def test_a_reloaded_server_keeps_one_writer_tied_to_the_master(
             return len(now) == 2 and not now & before
 
         wait_until(replaced, 30)
-        sent += [deliver(n) for n in range(1, 11)]
+        sent += [_deliver(url, chat, n) for n in range(1, 11)]
         assert sorted(stored_ids()) == sorted(sent)
         family = _children(server.pid)
         assert [pid for pid, command in family if "bot.inbox_process" in command] == [writer]
@@ -328,4 +322,4 @@ def test_a_reloaded_server_keeps_one_writer_tied_to_the_master(
         server.send_signal(signal.SIGTERM)
         server.wait(30)
         wait_until(lambda: not Path(f"/proc/{writer}").exists())
-        assert not Path(command.split()[-1]).parent.exists()
+        assert not Path(writer_command.split()[-1]).parent.exists()
