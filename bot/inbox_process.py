@@ -36,7 +36,7 @@ import time
 from datetime import UTC
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.types.json import Json
@@ -206,6 +206,14 @@ def server_writer() -> WriterSupervisor | None:
     return _server_writer
 
 
+class _Held(NamedTuple):
+    """A request thread's connection to the writer, kept between its requests."""
+
+    generation: int  # of the own writer it reached; a restarted writer has a new one
+    connection: socket.socket
+    writer_pid: int | None  # to stop that writer if it hangs
+
+
 class InboxWriterProcess:
     """The web process's side: sends each request's events to the writer and waits.
 
@@ -276,9 +284,9 @@ class InboxWriterProcess:
 
     def _connection(self) -> tuple[socket.socket, int | None]:
         generation, path = self._ensure_writer()
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == generation:
-            return held[1], held[2]
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None and held.generation == generation:
+            return held.connection, held.writer_pid
         self._drop_connection()
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.settimeout(WAIT_SECONDS)
@@ -287,14 +295,15 @@ class InboxWriterProcess:
         except OSError as exc:
             connection.close()
             raise NotStored("cannot reach the inbox writer process") from exc
-        self._local.held = (generation, connection, _peer_pid(connection))
-        return connection, self._local.held[2]
+        held = _Held(generation, connection, _peer_pid(connection))
+        self._local.held = held
+        return held.connection, held.writer_pid
 
     def _drop_connection(self) -> None:
-        held = getattr(self._local, "held", None)
+        held: _Held | None = getattr(self._local, "held", None)
         self._local.held = None
         if held is not None:
-            held[1].close()
+            held.connection.close()
 
     def _ensure_writer(self) -> tuple[int, str]:
         if self.shared_socket is not None:
