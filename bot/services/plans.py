@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from bot.documents.plan_form import PlanForm, PlanRow
 from bot.models import LeaderProfile, Plan, PlanItem, User, utcnow
@@ -82,10 +82,13 @@ def get_or_create(session: Session, leader: User, year_be: int) -> Plan:
 
 def item_of(session: Session, leader_id: int, item_id: int) -> PlanItem | None:
     """The leader's own item; None for another leader's or a deleted one."""
-    item = session.get(PlanItem, item_id)
-    if item is None or item.plan.leader_id != leader_id:
-        return None
-    return item
+    # One query with its plan, which callers go on to use: `get` then `item.plan` took two.
+    return session.scalar(
+        select(PlanItem)
+        .join(PlanItem.plan)
+        .where(PlanItem.id == item_id, Plan.leader_id == leader_id)
+        .options(contains_eager(PlanItem.plan))
+    )
 
 
 def count_items(session: Session, plan_id: int) -> int:
