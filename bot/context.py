@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 _ID = re.compile(r"[0-9]{1,9}")
 # The configuration's defaults (QUIET_FROM, QUIET_UNTIL); the app passes the configured hours.
 DEFAULT_QUIET = QuietHours(time(20), time(7))
-REPLY_TOKEN_MAX = 100  # what the evidence and outbox rows hold; LINE's are 32 characters
 
 
 @dataclass
@@ -123,10 +122,8 @@ class Context:
 
     @property
     def reply_token(self) -> str | None:
-        """The event's reply token, if it looks like one LINE issues (32 characters); a forged
-        event's kilobyte-long "token" would not even fit the outbox, so it gets a push."""
-        token = getattr(self.event, "reply_token", None)
-        return token if isinstance(token, str) and 0 < len(token) <= REPLY_TOKEN_MAX else None
+        """The event's reply token, if it looks like one LINE issues; else None (a push)."""
+        return outbox.usable_reply_token(getattr(self.event, "reply_token", None))
 
     def flush_replies(self) -> None:
         """Turn queued replies into outbox rows, at most five messages per request."""

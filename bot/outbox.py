@@ -35,6 +35,17 @@ REPLY_TOKEN_LIFE = timedelta(seconds=50)
 # Rows the creating worker sends itself right after commit; the outbox loop waits this long
 # before treating them as left behind (by a worker that died before sending).
 INLINE_GRACE = timedelta(seconds=30)
+REPLY_TOKEN_MAX = 100  # what the evidence and outbox rows hold; LINE's are 32 characters
+
+
+def usable_reply_token(value: object) -> str | None:
+    """`value` if it looks like a reply token LINE issues, else None (the answer then goes as
+    a push). LINE's are 32 printable ASCII characters; a forged event's kilobyte-long "token"
+    would not fit the outbox, and one holding a NUL is refused by PostgreSQL, which failed the
+    very apology meant to answer it."""
+    if not isinstance(value, str) or not 0 < len(value) <= REPLY_TOKEN_MAX:
+        return None
+    return value if value.isascii() and value.isprintable() else None
 
 
 def _add(session: Session, inline: bool = False, **fields: Any) -> OutboxMessage:

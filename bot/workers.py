@@ -111,7 +111,7 @@ class EventWorkers:
         return [
             outbox.enqueue_reply(
                 session,
-                event.payload.get("replyToken"),
+                outbox.usable_reply_token(event.payload.get("replyToken")),
                 user_id,
                 [render.text(APOLOGY)],
                 event.id,

@@ -163,6 +163,24 @@ def test_group_and_room_get_one_polite_line(line):
     assert all("แชตส่วนตัว" in r.json["messages"][0]["text"] for r in replies)
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["0z\x00" + "a" * 29, "ab\x1fcd" * 4, "โทเค็นตอบกลับ", "x" * 2000],
+    ids=["nul", "control", "thai", "kilobytes"],
+)
+def test_a_reply_token_unlike_lines_gets_the_answer_by_push(line, token):
+    """LINE's reply tokens are 32 printable ASCII characters. An event carrying something else
+    (a NUL, which PostgreSQL refuses in text and which once left the event pending for good; a
+    control character; Thai; kilobytes) is still answered, by push, without a doomed reply."""
+    person = line.user()
+    line.send(events.text_event(person.user_id, "สวัสดี", token))
+    line.settle()
+    assert person.received(), "no answer at all"
+    sends = [r.endpoint for r in line.platform.requests if r.endpoint in ("reply", "push")]
+    assert sends == ["push"]
+    assert [e.status for e in stored()] == ["done"]
+
+
 def test_unknown_event_and_message_types_are_recorded_and_ignored(line):
     person = line.user()
     odd = events.text_event(person.user_id, "x", "t")
