@@ -57,7 +57,18 @@ def parse_envelope(body: bytes) -> list[dict[str, Any]]:
             raise EnvelopeError("an event source is not an object")
         if "webhookEventId" in event and not isinstance(event["webhookEventId"], str):
             raise EnvelopeError("webhookEventId is not a string")
+        if any("\x00" in value for value in _column_strings(event)):
+            # Like a lone surrogate: PostgreSQL's text columns cannot hold it (its JSON can).
+            raise EnvelopeError("an event's id, type, mode or source holds a NUL")
     return envelope["events"]
+
+
+def _column_strings(event: dict[str, Any]) -> list[str]:
+    """The event's strings that `event_rows` puts in text columns, not only in the payload."""
+    source = event.get("source") or {}
+    values = [event["type"], event.get("webhookEventId"), event.get("mode")]
+    values += [source.get(field) for field in ("userId", "groupId", "roomId")]
+    return [value for value in values if isinstance(value, str)]
 
 
 def source_key(event: dict[str, Any]) -> str:

@@ -73,6 +73,11 @@ def test_bad_signature_gets_400_and_stores_nothing(line, signature):
         b'{"events": [{"type": "message", "timestamp": 1, "x": NaN}]}',
         b'{"events": [{"type": "message", "timestamp": 1180591620717411303424}]}',
         b"[" * 100_000 + b"]" * 100_000,
+        # A NUL where the inbox keeps a text column (PostgreSQL refuses it there: it was a 500)
+        b'{"events": [{"type": "message", "timestamp": 1, "webhookEventId": "01H\\u0000X"}]}',
+        b'{"events": [{"type": "mess\\u0000age", "timestamp": 1}]}',
+        b'{"events": [{"type": "message", "timestamp": 1, "mode": "active\\u0000"}]}',
+        b'{"events": [{"type": "message", "timestamp": 1, "source": {"userId": "U\\u0000"}}]}',
     ],
     ids=[
         "truncated",
@@ -86,6 +91,10 @@ def test_bad_signature_gets_400_and_stores_nothing(line, signature):
         "nan",
         "huge-ts",
         "deep",
+        "nul-id",
+        "nul-type",
+        "nul-mode",
+        "nul-user",
     ],
 )
 def test_bodies_that_are_not_an_envelope_get_400(line, body):
