@@ -25,6 +25,8 @@ def _no_constants(name: str) -> None:
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Where an event names who sent it, in the order `source_key` prefers them.
+SOURCE_FIELDS = ("userId", "groupId", "roomId")
 
 
 def _encodable(value: Any) -> bool:
@@ -67,13 +69,13 @@ def _column_strings(event: dict[str, Any]) -> list[str]:
     """The event's strings that `event_rows` puts in text columns, not only in the payload."""
     source = event.get("source") or {}
     values = [event["type"], event.get("webhookEventId"), event.get("mode")]
-    values += [source.get(field) for field in ("userId", "groupId", "roomId")]
+    values += [source.get(field) for field in SOURCE_FIELDS]
     return [value for value in values if isinstance(value, str)]
 
 
 def source_key(event: dict[str, Any]) -> str:
     source = event.get("source") or {}
-    for field in ("userId", "groupId", "roomId"):
+    for field in SOURCE_FIELDS:
         value = source.get(field)
         if isinstance(value, str) and value:
             return value[:80]
