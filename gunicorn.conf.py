@@ -20,8 +20,16 @@ if not _env.get("INBOX_WRITER"):
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = 1 if EMULATOR else int(os.environ.get("WEB_CONCURRENCY", "1"))
-worker_class = "gthread"
-# Requests mostly wait (on the inbox writer's group commit); more threads make bigger batches.
+# WEB_WORKER_CLASS=gevent suits web processes that only store and answer (RUN_WORKERS=0) while
+# the event workers run on other machines: a request then mostly waits for the inbox writer's
+# commit, and greenlets switch at that wait where threads each woke to wait for the interpreter
+# lock (bench/RESULTS.md, 2026-11-25: 3,800-4,000 requests/s with p99 29-32 ms against
+# 2,800-3,300 and 50-66 ms). Not the default: with worker processes on the same cores gevent
+# did worse (1,800-2,000 against 2,200-2,300), and handlers in a gevent loop would hold up
+# every request of their process.
+worker_class = os.environ.get("WEB_WORKER_CLASS") or "gthread"
+# gthread: requests mostly wait (on the inbox writer's group commit); more threads make bigger
+# batches.
 threads = int(os.environ.get("WEB_THREADS", "32"))
 timeout = 30
 accesslog = "-" if os.environ.get("ACCESS_LOG") == "1" else None

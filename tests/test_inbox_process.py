@@ -13,6 +13,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -278,6 +279,34 @@ def test_gunicorn_workers_share_the_masters_writer(stopped_app, line_platform, a
         server.wait(30)
         wait_until(lambda: not Path(f"/proc/{writer}").exists())
         assert not socket_folder.exists()
+
+
+def test_gevent_web_processes_store_many_deliveries_at_once(stopped_app, line_platform, app_config):
+    """Web processes that only store and answer, as gevent workers (RUN_WORKERS=0,
+    WEB_WORKER_CLASS=gevent), each connection a greenlet: sixty deliveries at once, each on a
+    connection of its own, all get 200 with their event stored once, and the health page, which
+    reads the database, answers in the middle of them."""
+    chat = Chat(stopped_app, line_platform, SECRET)
+    bodies = [
+        body_of(events.text_event(chat.user(f"คน {n}").user_id, "สวัสดีค่ะ", f"token-{n}"))
+        for n in range(60)
+    ]
+
+    def deliver(body: bytes) -> int:
+        headers = {"x-line-signature": events.sign(SECRET, body)}
+        return requests.post(f"{url}/callback", data=body, headers=headers, timeout=10).status_code
+
+    gevent = {"WEB_CONCURRENCY": "2", "RUN_WORKERS": "0", "WEB_WORKER_CLASS": "gevent"}
+    with served.gunicorn(app_config, **gevent) as (_, url):
+        with ThreadPoolExecutor(30) as pool:
+            answers = pool.map(deliver, bodies)
+            health = requests.get(f"{url}/healthz", timeout=10)
+            assert list(answers) == [200] * 60
+        assert health.status_code == 200 and health.json()["database"] == "ok"
+        sent = [json.loads(body)["events"][0]["webhookEventId"] for body in bodies]
+        assert sorted(stored_ids()) == sorted(sent)
+        # Nobody handles them here: the web processes only store.
+        assert requests.get(f"{url}/healthz", timeout=10).json()["pending_events"] == 60
 
 
 def _pipe_ends(pid: int) -> set[str]:
