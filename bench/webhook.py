@@ -8,6 +8,9 @@ dropped and created anew each run) and handles them in its event workers, which 
 LINE platform (fakeline) running in this process; after the load we time how long the
 workers take to drain the backlog, and check that every 200 the app sent has its event stored.
 The bare endpoint runs before and after the app, and the app is compared with the mean of the two.
+The web-alone layout runs gevent workers (WEB_WORKER_CLASS=gevent), the others threads (the
+default): the bare endpoint runs on each worker class a chosen layout uses, and each layout is
+compared with the bare endpoint on its own class.
 """
 
 from __future__ import annotations
@@ -55,7 +58,17 @@ ACCESS_FORMAT = "%(s)s %(m)s %(U)s"  # what the 200 count needs, and no more
 LUA = Path(__file__).with_name("webhook.lua")
 REPLY_TOKEN_SECONDS = 60  # how long LINE accepts a reply token
 START_SLACK = 30  # seconds from writing the bodies to the start of the load, at most
-BARE_TARGET = "bare Flask (signature only)"
+# Each app layout is compared with the bare endpoint on the same gunicorn worker class: threads
+# (the project's default), or gevent (WEB_WORKER_CLASS=gevent), which the web-alone layout
+# runs, as a deployment whose event workers are on other machines would.
+BARE_TARGETS = {
+    "gthread": "bare Flask (signature only)",
+    "gevent": "bare Flask (signature only), gevent workers",
+}
+WORKER_CLASS_ENV = {
+    "gthread": {"WEB_WORKER_CLASS": "gthread"},
+    "gevent": {"WEB_WORKER_CLASS": "gevent"},
+}
 # How the app is laid out: event workers inside the web processes (the default); web
 # processes that only store and answer, with one niced `flask worker` process beside them;
 # or web processes alone during the load, the worker process started when it stops. The last
@@ -67,6 +80,7 @@ APP_TARGETS = {
     "separate": "app, web + niced worker process",
     "deferred": "app, web alone (worker after the load)",
 }
+BARE_OF_LAYOUT = {"inprocess": "gthread", "separate": "gthread", "deferred": "gevent"}
 
 
 @dataclass
@@ -117,6 +131,7 @@ def run(out_dir: Path, options: Options) -> list[Row]:
     rng = random.Random(20240601)  # the same users and texts every run
     users = [f"U{rng.getrandbits(128):032x}" for _ in range(USERS)]
     common_env = base_env()
+    kinds = sorted({BARE_OF_LAYOUT[layout] for layout in chosen_layouts()})
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-webhook-")))
@@ -130,30 +145,59 @@ def run(out_dir: Path, options: Options) -> list[Row]:
         log(f"bare: writing {BARE_POOL} signed bodies")
         write_bodies(tmp / "bare-", BARE_POOL, users, rng, lambda _: secrets.token_hex(16))
         warmup = _warmup_bodies(users, rng, lambda _: secrets.token_hex(16))
-        before = _run_bare("bare", wrk, warmup, tmp, common_env, options, out_dir)
+        before = {
+            kind: _run_bare(_bare_name(kind), wrk, warmup, tmp, common_env, kind, options, out_dir)
+            for kind in kinds
+        }
 
         # 2. The app, once per layout, each on a fresh database.
         finishes = [
-            _run_app(layout, wrk, fake, before, users, rng, tmp, common_env, options, out_dir)
+            (
+                BARE_OF_LAYOUT[layout],
+                _run_app(
+                    layout,
+                    wrk,
+                    fake,
+                    before[BARE_OF_LAYOUT[layout]],
+                    users,
+                    rng,
+                    tmp,
+                    common_env,
+                    options,
+                    out_dir,
+                ),
+            )
             for layout in chosen_layouts()
         ]
         # 3. The bare endpoint again: this machine's speed drifts by tens of percent within
         # minutes (other tenants), so the app is compared with the mean of the runs around it.
-        after = _run_bare("bare-after", wrk, warmup, tmp, common_env, options, out_dir)
-    bare = _mean_load(before, after)
-    rows = _load_rows(BARE_TARGET, bare, None)
-    rows.append(
-        Row(
-            NAME,
-            BARE_TARGET,
-            "requests/s before / after the app",
-            f"{_n(before.rps)} / {_n(after.rps)}",
-            "the figures above are the mean of the two runs",
+        after = {
+            kind: _run_bare(
+                _bare_name(kind, "after"), wrk, warmup, tmp, common_env, kind, options, out_dir
+            )
+            for kind in kinds
+        }
+    bare = {kind: _mean_load(before[kind], after[kind]) for kind in kinds}
+    rows = []
+    for kind in kinds:
+        rows += _load_rows(BARE_TARGETS[kind], bare[kind], None)
+        rows.append(
+            Row(
+                NAME,
+                BARE_TARGETS[kind],
+                "requests/s before / after the app",
+                f"{_n(before[kind].rps)} / {_n(after[kind].rps)}",
+                "the figures above are the mean of the two runs",
+            )
         )
-    )
-    for finish in finishes:
-        rows += finish(bare)
+    for kind, finish in finishes:
+        rows += finish(bare[kind])
     return rows
+
+
+def _bare_name(kind: str, when: str = "") -> str:
+    """Its files' prefix: bare, bare-after (threads); bare-gevent, bare-gevent-after."""
+    return "-".join(part for part in ("bare", "" if kind == "gthread" else kind, when) if part)
 
 
 def _run_bare(
@@ -162,11 +206,13 @@ def _run_bare(
     warmup: list[tuple[bytes, str]],
     tmp: Path,
     common_env: dict[str, str],
+    kind: str,
     options: Options,
     out_dir: Path,
 ) -> Load:
     argv = gunicorn_argv("bench/bare_gunicorn.conf.py", "bench.bare_app:app", out_dir, name)
-    with Server(name, argv, common_env, out_dir / f"{name}-gunicorn.log") as server:
+    env = {**common_env, **WORKER_CLASS_ENV[kind]}
+    with Server(name, argv, env, out_dir / f"{name}-gunicorn.log") as server:
         _post_all(server.url, warmup)
         log(f"{name}: {options.connections} connections for {options.seconds}s")
         load = run_wrk(wrk, server, tmp / "bare-", options, out_dir / f"{name}-wrk.txt")
@@ -220,6 +266,7 @@ def _run_app(
         "RUN_SCHEDULER": "false",
         # Else the web processes only store and answer; a niced worker process handles.
         "RUN_WORKERS": "0" if separate else "1",
+        **WORKER_CLASS_ENV[BARE_OF_LAYOUT[layout]],
     }
     reset_database(database_url)
     flask_db_upgrade(app_env, out_dir / f"{name}-migrate.log")
@@ -259,7 +306,7 @@ def _run_app(
         "options": asdict(options),
         "layout": layout,
         "database": _redact(database_url),
-        "gunicorn": _gunicorn_settings(common_env),
+        "gunicorn": _gunicorn_settings(app_env),
         "INBOX_WORKERS": app_env["INBOX_WORKERS"],
         "cores": os.cpu_count(),
         "bare_before": asdict(bare),
@@ -475,7 +522,7 @@ def gunicorn_argv(config: str, app: str, out_dir: Path, name: str) -> list[str]:
 
 
 def _gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
-    """The settings both targets ran with, as the project's gunicorn.conf.py computes them."""
+    """The settings a target ran with, as the project's gunicorn.conf.py computes them."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
