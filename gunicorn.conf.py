@@ -28,6 +28,11 @@ workers = 1 if EMULATOR else int(os.environ.get("WEB_CONCURRENCY", "1"))
 # did worse (1,800-2,000 against 2,200-2,300), and handlers in a gevent loop would hold up
 # every request of their process.
 worker_class = os.environ.get("WEB_WORKER_CLASS") or "gthread"
+if worker_class not in ("gthread", "gevent"):
+    # SystemExit, not an exception: gunicorn would print a traceback for one of those.
+    raise SystemExit(
+        f"configuration error: WEB_WORKER_CLASS must be gthread or gevent, not {worker_class!r}"
+    )
 # gthread: requests mostly wait (on the inbox writer's group commit); more threads make bigger
 # batches.
 threads = int(os.environ.get("WEB_THREADS", "32"))

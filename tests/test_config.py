@@ -53,6 +53,21 @@ def test_the_command_line_prints_one_clear_line(tmp_path):
     )
 
 
+def test_gunicorn_refuses_an_unknown_worker_class_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env={**os.environ, "WEB_WORKER_CLASS": "eventlet", "BIND": "127.0.0.1:0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "configuration error: WEB_WORKER_CLASS must be gthread or gevent, not 'eventlet'"
+    )
+
+
 def test_defaults(app_config):
     config = {k: v for k, v in app_config.items() if not k.startswith("LINE_API")}
     app = create_app(config)
