@@ -34,12 +34,10 @@ def test_a_bad_setting_names_the_variable(app_config, change, variable):
         create_app(config)
 
 
-def test_the_command_line_prints_one_clear_line(tmp_path):
-    # A token without its secret is a half-configured channel, not a wish for the emulator.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_")}
-    env["LINE_CHANNEL_ACCESS_TOKEN"] = "a-token-without-its-secret"
+def start_up_error(module_argv: list[str], env: dict[str, str]) -> str:
+    """Run `python -m <module_argv>` from the project's folder; it must fail. What it printed."""
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "invite", "list"],
+        [sys.executable, "-m", *module_argv],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -47,23 +45,22 @@ def test_the_command_line_prints_one_clear_line(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0
-    assert result.stderr.strip() == (
+    return result.stderr.strip()
+
+
+def test_the_command_line_prints_one_clear_line(tmp_path):
+    # A token without its secret is a half-configured channel, not a wish for the emulator.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_")}
+    env["LINE_CHANNEL_ACCESS_TOKEN"] = "a-token-without-its-secret"
+    assert start_up_error(["flask", "--app", "wsgi", "invite", "list"], env) == (
         "configuration error: LINE_CHANNEL_SECRET is not set "
         "(see README: connecting a LINE channel)"
     )
 
 
 def test_gunicorn_refuses_an_unknown_worker_class_in_one_line():
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env={**os.environ, "WEB_WORKER_CLASS": "eventlet", "BIND": "127.0.0.1:0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert result.stderr.strip() == (
+    env = {**os.environ, "WEB_WORKER_CLASS": "eventlet", "BIND": "127.0.0.1:0"}
+    assert start_up_error(["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env) == (
         "configuration error: WEB_WORKER_CLASS must be gthread or gevent, not 'eventlet'"
     )
 
