@@ -15,6 +15,7 @@ import io
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ import urllib3
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import media, outbox, render
+from bot import media, message_limits, outbox, render
 from bot.db import Database
 from bot.line_gateway import LineError, LineGateway
 from bot.models import Evidence, OutboxMessage, PlanItem, User, UTCDateTime, utcnow
@@ -133,6 +134,7 @@ class Confirmations:
     """Sends what the intake tells leaders ("รับรูปที่ 3 แล้วค่ะ") on a thread of its own, in
     the order it was queued, so that a fetcher goes on to the next file instead of waiting for
     LINE's answer (a reply is a round trip to LINE, often longer than fetching a photo).
+    Replies to one person queued meanwhile go in one request (`OutboxSender.deliver_together`).
 
     Messages are queued after their rows commit, marked inline: the outbox loop leaves them
     alone for `outbox.INLINE_GRACE`, then takes them as left behind (this process died with
@@ -142,6 +144,7 @@ class Confirmations:
     a stopped intake leaves nothing here."""
 
     IDLE_SECONDS = 1.0
+    GATHER_SECONDS = 0.05
 
     def __init__(self, sender: outbox.OutboxSender) -> None:
         self.sender = sender
@@ -167,32 +170,63 @@ class Confirmations:
     def _run(self) -> None:
         while True:
             try:
-                message = self._queue.get(timeout=self.IDLE_SECONDS)
+                batch = [self._queue.get(timeout=self.IDLE_SECONDS)]
             except queue.Empty:
                 with self._lock:
                     if self._queue.empty():
                         self._running = False
                         return
                 continue
-            try:
-                self._deliver(message)
-            except Exception:  # the row stays pending: the outbox loop takes it after the grace
-                log.exception("outbox %s: confirmation not sent", message.id)
-            finally:
-                with self._done:
-                    self._pending -= 1
-                    self._done.notify_all()
+            # And what is queued within a moment: a set of photos finishes one by one, a few
+            # milliseconds apart, and one person's replies then go in one request.
+            until = time.monotonic() + self.GATHER_SECONDS
+            while len(batch) < message_limits.MAX_MESSAGES:
+                try:
+                    batch.append(self._queue.get(timeout=max(until - time.monotonic(), 0)))
+                except queue.Empty:
+                    break
+            for group in _together(batch):
+                try:
+                    self._deliver(group)
+                except Exception:  # the rows stay pending; the outbox loop takes them later
+                    log.exception("outbox %s: confirmations not sent", [m.id for m in group])
+                finally:
+                    with self._done:
+                        self._pending -= len(group)
+                        self._done.notify_all()
 
     def drain(self) -> None:
         """Wait until everything queued so far has been tried."""
         with self._done:
             self._done.wait_for(lambda: self._pending == 0)
 
-    def _deliver(self, message: OutboxMessage) -> None:
-        if utcnow() >= message.next_attempt_at - outbox.INLINE_GRACE / 2:
-            log.info("outbox %s: confirmation late, left to the outbox loop", message.id)
-            return
-        self.sender.deliver_now(message, check_following=False)
+    def _deliver(self, group: list[OutboxMessage]) -> None:
+        fresh = []
+        for message in group:
+            if utcnow() >= message.next_attempt_at - outbox.INLINE_GRACE / 2:
+                log.info("outbox %s: confirmation late, left to the outbox loop", message.id)
+            else:
+                fresh.append(message)
+        if fresh:
+            self.sender.deliver_together(fresh)
+
+
+def _together(batch: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """The batch in order, cut into runs of replies to one person that fit one request."""
+    groups: list[list[OutboxMessage]] = []
+    for message in batch:
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and message.kind == "reply" == last[0].kind
+            and message.recipients == last[0].recipients
+            and sum(len(m.messages) for m in last) + len(message.messages)
+            <= message_limits.MAX_MESSAGES
+        ):
+            last.append(message)
+        else:
+            groups.append([message])
+    return groups
 
 
 class Intake:

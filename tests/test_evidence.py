@@ -12,7 +12,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.db import db
-from bot.models import AuditLog, Evidence
+from bot.intake import Confirmations
+from bot.models import AuditLog, Evidence, OutboxMessage
 from tests.test_plan import fill_plan, items_of, leader_and_officer
 
 
@@ -345,3 +346,51 @@ def test_photos_are_each_confirmed_once_when_line_answers_slowly(somsri, line):
     texts = sorted(m["text"] for m in somsri.last)
     assert texts == ["รับรูปที่ 1 แล้วค่ะ", "รับรูปที่ 2 แล้วค่ะ", "รับรูปที่ 3 แล้วค่ะ"]
     assert [r.status for r in rows_of(somsri)] == ["stored"] * 3
+
+
+def test_confirmations_finished_together_go_in_one_reply_of_up_to_five(somsri, line, monkeypatch):
+    # Gathered for a moment, then sent together (LINE takes five messages a request). The
+    # moment is made long here, so that a slow machine finishing the photos far apart
+    # gathers them too.
+    monkeypatch.setattr(Confirmations, "GATHER_SECONDS", 2.0)
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    before = len(line.platform.requests)
+    received = somsri.send_photos(*(photo(40 + n) for n in range(6)))
+    assert [m["text"] for m in received] == [f"รับรูปที่ {n} แล้วค่ะ" for n in range(1, 7)]
+    replies = [r for r in line.platform.requests[before:] if r.endpoint == "reply"]
+    assert [(r.status, len(r.json["messages"])) for r in replies] == [(200, 5), (200, 1)]
+    with db.transaction() as session:
+        sent = session.scalars(select(OutboxMessage)).all()
+        confirmations = [o for o in sent if "รับรูปที่" in o.messages[0].get("text", "")]
+    assert [(o.status, o.attempts) for o in confirmations] == [("sent", 1)] * 6
+
+
+def test_confirmations_sent_together_are_retried_one_by_one_when_line_fails(
+    somsri, line, monkeypatch
+):
+    monkeypatch.setattr(Confirmations, "GATHER_SECONDS", 2.0)
+    somsri.say("แผนของฉัน")
+    somsri.tap("ดูกิจกรรม")
+    somsri.tap("ส่งหลักฐาน")
+    # The reply is refused, then the push that takes its place fails once: each of the three
+    # is then tried again by the outbox on its own, and she gets each once.
+    line.platform.fail("reply", 400, times=1)
+    line.platform.fail("push", 500, times=1)
+    before = len(line.platform.requests)
+    received = somsri.send_photos(photo(50), photo(51), photo(52))
+    line.settle(timeout=30)
+    received += somsri.received()
+    assert sorted(m["text"] for m in received) == [
+        "รับรูปที่ 1 แล้วค่ะ",
+        "รับรูปที่ 2 แล้วค่ะ",
+        "รับรูปที่ 3 แล้วค่ะ",
+    ]
+    sends = [
+        (r.endpoint, r.status, len(r.json["messages"]))
+        for r in line.platform.requests[before:]
+        if r.endpoint in {"reply", "push"}
+    ]
+    assert sends[:2] == [("reply", 400, 3), ("push", 500, 3)]
+    assert [(status, count) for _, status, count in sends[2:]] == [(200, 1)] * 3
