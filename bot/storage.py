@@ -330,13 +330,6 @@ def _open_spool(fd: int) -> BinaryIO:
     return os.fdopen(fd, "wb")
 
 
-# Chunks are gathered into blocks this big before they are hashed and written: both let go of
-# the interpreter lock while they work, and each time they take it back they may wait for
-# another thread (the intake's other fetcher, the event workers). Per 64 KB chunk, that was
-# 4.5 ms of waiting to hash a 3 MB photo during the evidence benchmark's ingest.
-SPOOL_BLOCK = 1024 * 1024
-
-
 def spool(storage: Storage, chunks: Iterable[bytes], limit: int | None) -> Spooled:
     """Write chunks to a new temp file in the staging folder, hashing and counting as they pass.
 
@@ -353,30 +346,16 @@ def spool(storage: Storage, chunks: Iterable[bytes], limit: int | None) -> Spool
     digest = hashlib.sha256()
     size = 0
     out = _open_spool(fd)
-    block = memoryview(bytearray(SPOOL_BLOCK))
-    filled = 0
-
-    def put_block(data: memoryview | bytes) -> None:
-        digest.update(data)
-        try:
-            out.write(data)
-        except OSError as exc:  # disk full, not the source failing
-            raise StorageError("cannot write the evidence to disk") from exc
-
     try:
         for chunk in chunks:
             size += len(chunk)
             if limit is not None and size > limit:
                 raise TooLarge(limit)
-            if filled + len(chunk) > SPOOL_BLOCK:
-                put_block(block[:filled])
-                filled = 0
-            if len(chunk) >= SPOOL_BLOCK:
-                put_block(chunk)
-            else:
-                block[filled : filled + len(chunk)] = chunk
-                filled += len(chunk)
-        put_block(block[:filled])
+            digest.update(chunk)
+            try:
+                out.write(chunk)
+            except OSError as exc:  # disk full, not the source failing
+                raise StorageError("cannot write the evidence to disk") from exc
         try:
             # Buffered bytes and delayed allocation can fail only here (ENOSPC at close).
             out.flush()

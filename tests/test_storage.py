@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import socket
 import uuid
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ import pytest
 
 from bot.config import ConfigError
 from bot.storage import (
-    SPOOL_BLOCK,
     LocalStorage,
     S3Storage,
     Storage,
@@ -115,19 +113,6 @@ def test_spool_hashes_and_counts_a_generator(storage):
     assert spooled.sha256 == hashlib.sha256(b"".join(parts)).hexdigest()
     assert spooled.path.read_bytes() == b"".join(parts)
     assert spooled.path.parent == storage.staging_dir()
-
-
-def test_spool_keeps_every_byte_across_its_blocks(storage):
-    # Chunks are gathered into blocks before being hashed and written: sizes that end a block
-    # exactly, cross it, and are bigger than one must all come out whole and in order.
-    block = SPOOL_BLOCK
-    rng = random.Random(5)
-    parts = [rng.randbytes(n) for n in (7, block - 7, 1, block + 3, 64 * 1024, block, 0, 5)]
-    spooled = spool(storage, iter(parts), limit=None)
-    data = b"".join(parts)
-    assert spooled.size == len(data)
-    assert spooled.sha256 == hashlib.sha256(data).hexdigest()
-    assert spooled.path.read_bytes() == data
 
 
 def test_spool_stops_at_the_limit_and_leaves_nothing(storage):
