@@ -173,7 +173,8 @@ class OutboxSender:
         up to five messages in one): the intake's confirmations of photos finished together.
         One call and one saving transaction instead of one each; the person sees the same
         messages in the same order. A failure is saved on every row, and each is then retried
-        by itself like any failed row."""
+        by itself like any failed row; after a time-out (LINE may have taken the request) that
+        can repeat the rows after the first, which have retry keys of their own."""
         if len(rows) == 1:
             self.deliver_now(rows[0], check_following=False)
             return
