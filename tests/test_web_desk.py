@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
+import requests
 from PIL import Image
 from sqlalchemy import select
 
 from bot.db import db
 from bot.models import CommitteeDecision, Evidence
 from bot.services import committee
+from tests import served
 from tests.test_evidence import photo
 from tests.test_web_signin import link_of
 from tests.workspace import leader, officer_of, plan_at, staff_of, user_of
@@ -355,3 +358,34 @@ def test_province_staff_move_their_dates_on_the_calendar_page(line, runner, app,
     change(key="applicants", starts_on="2027-03-20")
     staff.say("ปฏิทินงาน")
     assert "20 มี.ค. 2570" in staff.last_text or "20 มีนาคม 2570" in staff.last_text
+
+
+def test_the_desk_works_from_gevent_web_processes(line, runner, app_config):
+    """The desk from gevent workers (WEB_WORKER_CLASS=gevent, RUN_WORKERS=0: the README's web
+    processes whose event workers run elsewhere), over real HTTP: signing in by the chat link,
+    then the leaders table ten times at once and a leader's page."""
+    officer = officer_of(line, runner)
+    leader(line, "สมศรี ใจดี")
+    path = link_of(officer)
+    gevent = {"WEB_CONCURRENCY": "1", "RUN_WORKERS": "0", "WEB_WORKER_CLASS": "gevent"}
+    with served.gunicorn(app_config, **gevent) as (_, url):
+        signed = requests.post(f"{url}{path}", allow_redirects=False, timeout=10)
+        assert signed.status_code == 302
+        # The session cookie is marked Secure; plain HTTP to 127.0.0.1 must be given it by hand.
+        cookies = signed.cookies.get_dict()
+        assert cookies
+
+        def leaders_table(_: int) -> list[str]:
+            page = requests.get(f"{url}/web/leaders", cookies=cookies, timeout=10)
+            assert page.status_code == 200
+            return names_in_table(page.text)
+
+        with ThreadPoolExecutor(10) as pool:
+            tables = list(pool.map(leaders_table, range(10)))
+        assert tables == [["สมศรี ใจดี"]] * 10
+        page = requests.get(f"{url}/web/leaders", cookies=cookies, timeout=10)
+        (link,) = re.findall(r'href="(/web/leaders/\d+)[^"]*"', table(page.text, "leaders"))
+        one = requests.get(f"{url}{link}", cookies=cookies, timeout=10)
+        assert one.status_code == 200 and "สมศรี ใจดี" in one.text
+        stranger = requests.get(f"{url}/web/leaders", allow_redirects=False, timeout=10)
+        assert stranger.status_code == 302  # to the sign-in page: the cookie is what let her in
