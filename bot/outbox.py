@@ -169,43 +169,28 @@ class OutboxSender:
         return changes.get("status", "pending")
 
     def deliver_together(self, rows: list[OutboxMessage]) -> None:
-        """Fresh replies to one person, held by their creator, sent in one request (LINE takes
-        up to five messages in one): the intake's confirmations of photos finished together.
-        One call and one saving transaction instead of one each; the person sees the same
-        messages in the same order. A failure is saved on every row, and each is then retried
-        by itself like any failed row; after a time-out (LINE may have taken the request) that
-        can repeat the rows after the first, which have retry keys of their own."""
-        if len(rows) == 1:
-            self.deliver_now(rows[0], check_following=False)
-            return
-        first = rows[0]
-        together = OutboxMessage(  # never added to a session: only what `_send` reads
-            kind=first.kind,
-            reply_token=first.reply_token,
-            reply_by=first.reply_by,
-            recipients=first.recipients,
-            messages=[message for row in rows for message in row.messages],
-            retry_key=first.retry_key,
-            attempts=0,
-        )
-        now = utcnow()
-        try:
-            sent = self._send(together, now, check_following=False, tried_before=False)
-            changes = [{**sent} for _ in rows]
-        except LineError as exc:
-            changes = [self._failure(row, exc, now) for row in rows]
-        except message_limits.MessageLimitError:
-            for row in rows:  # more than a request takes: one by one, as ever
-                self.deliver_now(row, check_following=False)
-            return
-        with self.db.transaction() as session:
-            session.execute(
-                update(OutboxMessage),
-                [
-                    {"id": row.id, "locked_until": None, "attempts": row.attempts + 1, **change}
-                    for row, change in zip(rows, changes, strict=True)
-                ],
-            )
+        """Fresh replies to one person, held by their creator (the intake's confirmations of
+        photos finished together), sent as one: LINE takes up to five messages in a request.
+        The first row takes the others' messages and is then sent like any row, once, with its
+        one reply token, whatever fails or dies on the way; the others are marked `merged` in
+        the same transaction, naming it. The person sees the same messages in the same order."""
+        first, rest = rows[0], rows[1:]
+        if rest:
+            messages = [message for row in rows for message in row.messages]
+            message_limits.check(messages)
+            with self.db.transaction() as session:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == first.id)
+                    .values(messages=messages)
+                )
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([row.id for row in rest]))
+                    .values(status="merged", last_error=f"sent with outbox {first.id}")
+                )
+            first.messages = messages
+        self.deliver_now(first, check_following=False)
 
     def _save(self, row_id: int, changes: dict[str, Any]) -> None:
         with self.db.transaction() as session:

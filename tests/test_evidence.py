@@ -362,27 +362,34 @@ def test_confirmations_finished_together_go_in_one_reply_of_up_to_five(somsri, l
     replies = [r for r in line.platform.requests[before:] if r.endpoint == "reply"]
     assert [(r.status, len(r.json["messages"])) for r in replies] == [(200, 5), (200, 1)]
     with db.transaction() as session:
-        sent = session.scalars(select(OutboxMessage)).all()
-        confirmations = [o for o in sent if "รับรูปที่" in o.messages[0].get("text", "")]
-    assert [(o.status, o.attempts) for o in confirmations] == [("sent", 1)] * 6
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        confirmations = [o for o in rows if "รับรูปที่" in o.messages[0].get("text", "")]
+    # The first of each request carries it; the others name it.
+    assert [(o.status, len(o.messages)) for o in confirmations] == [
+        ("sent", 5),
+        *[("merged", 1)] * 4,
+        ("sent", 1),
+    ]
+    carrier = f"sent with outbox {confirmations[0].id}"
+    assert all(o.last_error == carrier for o in confirmations[1:5])
 
 
-def test_confirmations_sent_together_are_retried_one_by_one_when_line_fails(
+def test_confirmations_sent_together_are_retried_together_when_line_fails(
     somsri, line, monkeypatch
 ):
     monkeypatch.setattr(Confirmations, "GATHER_SECONDS", 2.0)
     somsri.say("แผนของฉัน")
     somsri.tap("ดูกิจกรรม")
     somsri.tap("ส่งหลักฐาน")
-    # The reply is refused, then the push that takes its place fails once: each of the three
-    # is then tried again by the outbox on its own, and she gets each once.
+    # The reply is refused, then the push that takes its place fails once: the three go on
+    # together in one row, retried with its one retry key, and she gets each once.
     line.platform.fail("reply", 400, times=1)
     line.platform.fail("push", 500, times=1)
     before = len(line.platform.requests)
     received = somsri.send_photos(photo(50), photo(51), photo(52))
     line.settle(timeout=30)
     received += somsri.received()
-    assert sorted(m["text"] for m in received) == [
+    assert [m["text"] for m in received] == [
         "รับรูปที่ 1 แล้วค่ะ",
         "รับรูปที่ 2 แล้วค่ะ",
         "รับรูปที่ 3 แล้วค่ะ",
@@ -392,5 +399,10 @@ def test_confirmations_sent_together_are_retried_one_by_one_when_line_fails(
         for r in line.platform.requests[before:]
         if r.endpoint in {"reply", "push"}
     ]
-    assert sends[:2] == [("reply", 400, 3), ("push", 500, 3)]
-    assert [(status, count) for _, status, count in sends[2:]] == [(200, 1)] * 3
+    assert sends == [("reply", 400, 3), ("push", 500, 3), ("push", 200, 3)]
+    pushes = [r for r in line.platform.requests[before:] if r.endpoint == "push"]
+    assert len({r.headers["x-line-retry-key"] for r in pushes}) == 1
+    with db.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        confirmations = [o for o in rows if o.id >= rows[-3].id]
+    assert [o.status for o in confirmations] == ["sent", "merged", "merged"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot import outbox, render
@@ -90,6 +91,37 @@ def test_a_reply_left_behind_by_a_worker_that_died_after_sending_is_not_pushed_a
     assert line.app.extensions["runtime"].sender.deliver(row_id) == "sent"
     assert line.platform.texts(person.user_id) == ["ครั้งเดียว"]
     assert "push" not in [r.endpoint for r in line.platform.requests]
+
+
+def test_replies_sent_together_then_left_behind_are_not_sent_again(line, monkeypatch):
+    """Confirmations sent as one (`deliver_together`) by a worker that died before writing it
+    down: the outbox loop finds one row holding all three, whose token is spent."""
+    person = line.user()
+    with db.transaction() as session:
+        rows = [
+            outbox.enqueue_reply(
+                session,
+                line.platform.issue_reply_token(person.user_id),
+                person.user_id,
+                [render.text(f"ข้อ {n}")],
+                inline=True,
+            )
+            for n in (1, 2, 3)
+        ]
+        session.flush()
+    sender = line.app.extensions["runtime"].sender
+
+    def dies(*args: object) -> None:
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(sender, "_save", dies)
+    with pytest.raises(RuntimeError):
+        sender.deliver_together(rows)
+    monkeypatch.undo()
+    assert [sender.deliver(row.id) for row in rows] == ["sent", None, None]
+    assert line.platform.texts(person.user_id) == ["ข้อ 1", "ข้อ 2", "ข้อ 3"]
+    sends = [(r.endpoint, r.status) for r in line.platform.requests if r.endpoint != "profile"]
+    assert sends == [("reply", 200), ("reply", 400)]  # the second found the token spent
 
 
 def test_other_4xx_is_not_retried_and_keeps_lines_details(line):

@@ -56,7 +56,8 @@ class OutboxMessage(Base):
     recipients: Mapped[list[str]] = mapped_column(JSON)
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)
-    # pending → sent | failed | skipped (recipient blocked the bot)
+    # pending → sent | failed | skipped (recipient blocked the bot) | merged (its messages
+    # went out with another row's, named in last_error)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
