@@ -480,8 +480,8 @@ def _outage_rows(f: dict[str, Any]) -> list[Row]:
             f"last delivery {f['last_delivery_after_recovery']:.1f} s after LINE came back; "
             + ("nothing pending" if settled is not None else "✗ STILL PENDING")
             + (f" at {settled:.1f} s" if settled is not None else ""),
-            "outbox backoff 1, 2, 4 … 256 s (Retry-After honoured): a row is retried at most "
-            "its last wait after LINE is back",
+            "outbox backoff 1, 2, 4 … 32, then 60 s (Retry-After honoured): a row is retried "
+            "at most its last wait after LINE is back",
         ),
         Row(
             NAME,

@@ -28,7 +28,11 @@ from bot.notify import QuietHours
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10  # backoff 1, 2, 4 … 256 s: about eight minutes of LINE trouble
+# Waits of 1, 2, 4 … 32 s, then a minute at most: after LINE comes back every row is tried
+# again within a minute (with waits doubling to 256 s the last rows of a one-minute outage went
+# out two minutes after it; bench/faults). Fourteen tries last about eight minutes of trouble.
+MAX_ATTEMPTS = 14
+MAX_WAIT_SECONDS = 60
 LEASE = timedelta(seconds=60)
 # A reply token is good for about a minute after the event; past this we do not even try it.
 REPLY_TOKEN_LIFE = timedelta(seconds=50)
@@ -99,7 +103,7 @@ def enqueue_multicast(
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    seconds = min(2 ** (attempts - 1), 300)
+    seconds = min(2 ** (attempts - 1), MAX_WAIT_SECONDS)
     return timedelta(seconds=max(seconds, retry_after or 0))
 
 
